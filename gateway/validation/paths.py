@@ -1,0 +1,30 @@
+"""Element locations in the format the official validator reports them.
+
+`/Bericht/Client/Contactgegevens/Contact[2]/Adres/Postcode`: local names only; a step carries `[n]`
+only when its parent has another child element with the same local name.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+
+def local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def element_path(el: etree._Element) -> str:
+    steps: list[str] = []
+    node: etree._Element | None = el
+    while node is not None:
+        name = local(node.tag)
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if local(c.tag) == name]
+            if len(same) > 1:
+                name = f"{name}[{same.index(node) + 1}]"
+        steps.append(name)
+        node = parent
+    return "/" + "/".join(reversed(steps))

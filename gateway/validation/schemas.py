@@ -1,0 +1,55 @@
+"""The compiled XSD of each message, compiled once per process and reused."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from lxml import etree
+
+from gateway.standard import catalogue
+
+_REPO_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "iwmo" / catalogue.RELEASE
+_lock = threading.Lock()
+
+
+def schema_dir() -> Path:
+    """Where the XSDs are: `IWMO_SCHEMA_DIR` (e.g. an official release bundle) or our own set."""
+    override = os.environ.get("IWMO_SCHEMA_DIR")
+    return Path(override) if override else _REPO_SCHEMAS
+
+
+def schema_path(naam: str, directory: Path | None = None) -> Path:
+    bericht = catalogue.get(naam)
+    base = directory or schema_dir()
+    exact = base / bericht.schema_file
+    if exact.exists():
+        return exact
+    # Official bundles spell the file names in capitals (WMO301.xsd).
+    upper = base / bericht.schema_file.upper().replace(".XSD", ".xsd")
+    return upper if upper.exists() else exact
+
+
+_local = threading.local()
+
+
+def _compile(path: str) -> etree.XMLSchema:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return etree.XMLSchema(etree.parse(path, parser))
+
+
+def schema_for(naam: str) -> etree.XMLSchema:
+    """The compiled schema for a message type, one per thread.
+
+    A compiled XMLSchema keeps the error log of its last run, so threads (API workers) each get their own.
+    """
+    path = str(schema_path(naam))
+    cache: dict[str, etree.XMLSchema] | None = getattr(_local, "cache", None)
+    if cache is None:
+        cache = _local.cache = {}
+    schema = cache.get(path)
+    if schema is None:
+        with _lock:  # compilation reads files through libxml2's global state
+            schema = cache[path] = _compile(path)
+    return schema

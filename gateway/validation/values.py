@@ -1,0 +1,80 @@
+"""Reading values the way the official validator does (rule-semantics §2.3).
+
+Numbers follow XPath 1.0 `number()`: optional whitespace, optional '-', digits, optional '.digits';
+anything else (including a leading '+') is NaN, and every comparison with NaN is false. Dates are
+compared as numbers with the '-' removed; the upper date of "not after" checks uses its first ten
+characters only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from lxml import etree
+
+NAN = math.nan
+_NUMBER = re.compile(r"^\s*-?(\d+(\.\d*)?|\.\d+)\s*$")
+
+
+def raw(el: etree._Element | None) -> str | None:
+    if el is None:
+        return None
+    return el.text or ""
+
+
+def present(el: etree._Element | None) -> bool:
+    return el is not None
+
+
+def filled(el: etree._Element | None) -> bool:
+    return el is not None and bool((el.text or "").strip())
+
+
+def code(el: etree._Element | None) -> str | None:
+    """Normalised text for code comparisons: trimmed with inner whitespace collapsed; None when absent."""
+    if el is None:
+        return None
+    return " ".join((el.text or "").split())
+
+
+def num(s: str | None) -> float:
+    if s is None or not _NUMBER.match(s):
+        return NAN
+    return float(s)
+
+
+def num_el(el: etree._Element | None) -> float:
+    return num(raw(el))
+
+
+def date_num(el: etree._Element | None) -> float:
+    """D(X): the date as a number, e.g. 2023-04-01 -> 20230401."""
+    text = raw(el)
+    return NAN if text is None else num(text.replace("-", ""))
+
+
+def date_num10(el: etree._Element | None) -> float:
+    """D10(X): D of the first ten characters (used for the upper date in 'not after' checks)."""
+    text = raw(el)
+    return NAN if text is None else num(text[:10].replace("-", ""))
+
+
+def lt(a: float, b: float) -> bool:
+    return not (math.isnan(a) or math.isnan(b)) and a < b
+
+
+def gt(a: float, b: float) -> bool:
+    return lt(b, a)
+
+
+def le(a: float, b: float) -> bool:
+    return not (math.isnan(a) or math.isnan(b)) and a <= b
+
+
+def ge(a: float, b: float) -> bool:
+    return le(b, a)
+
+
+def eq(a: float, b: float) -> bool:
+    return not (math.isnan(a) or math.isnan(b)) and a == b
