@@ -49,6 +49,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if any_invalid else 0
 
 
+def cmd_regels(args: argparse.Namespace) -> int:
+    from gateway.validation.rules.catalogus import markdown_table
+    from gateway.validation.rules.registry import all_rules
+
+    if args.markdown:
+        print(markdown_table())
+        return 0
+    for r in all_rules():
+        print(f"{r.code:<7} {r.retourcode:<5} {' '.join(sorted(r.berichten)):<40} {r.omschrijving}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iwmo-gateway", description="iWmo 3.2 berichtenverkeer-gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="uitvoer als JSON-array, een object per bestand")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("regels", help="toon de regels die de gateway controleert")
+    p.add_argument("--markdown", action="store_true", help="als Markdown-tabel (voor de README)")
+    p.set_defaults(func=cmd_regels)
     return parser
 
 

@@ -1,0 +1,107 @@
+"""RFC 9457 problem details for every failure; never a stack trace to a client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.validation.findings import Finding
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("gateway.api")
+
+_TITLES = {
+    400: "Ongeldig verzoek",
+    401: "Niet geauthenticeerd",
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    405: "Methode niet toegestaan",
+    409: "Conflict",
+    413: "Bericht te groot",
+    415: "Mediatype niet ondersteund",
+    422: "Bericht afgekeurd",
+    500: "Interne fout",
+    503: "Niet beschikbaar",
+}
+
+
+class ProblemFout(BaseModel):
+    code: str = Field(description="Regelcode, bijvoorbeeld TR380, XSD of XML")
+    retourcode: str | None = Field(default=None, description="Retourcode uit WJ001, waar van toepassing")
+    locatie: list[str] = Field(default_factory=list, description="Elementpaden in het bericht")
+    melding: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, extended with the findings that explain the problem."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[ProblemFout] = Field(default_factory=list)
+
+
+class ProblemError(Exception):
+    def __init__(self, status: int, detail: str, *, errors: list[Finding] | None = None, type_: str = "about:blank",
+                 headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+        self.type = type_
+        self.headers = headers
+
+
+def problem_response(request: Request, status: int, detail: str | None, *, errors: list[dict[str, Any]] | None = None,
+                     type_: str = "about:blank", headers: dict[str, str] | None = None) -> JSONResponse:
+    body = Problem(
+        type=type_,
+        title=_TITLES.get(status, "Fout"),
+        status=status,
+        detail=detail,
+        instance=str(request.url.path),
+        request_id=getattr(request.state, "request_id", None),
+        errors=[ProblemFout(**e) for e in errors or []],
+    )
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# Responses every route may give, for the OpenAPI document.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": _TITLES[code]}
+    for code in (400, 401, 403, 404, 413, 415, 422)
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(request, exc.status, exc.detail, errors=[f.to_json() for f in exc.errors],
+                                type_=exc.type, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(request, exc.status_code, str(exc.detail) if exc.detail else None,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"code": "JSON", "locatie": ["/" + "/".join(str(p) for p in e.get("loc", ()))], "melding": str(e.get("msg"))}
+            for e in exc.errors()
+        ]
+        return problem_response(request, 422, "Het verzoek voldoet niet aan het schema.", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
+        return problem_response(request, 500, "Er ging iets mis in de gateway; de fout is gelogd.")

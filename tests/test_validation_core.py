@@ -1,0 +1,173 @@
+"""The validation core: safe parsing of hostile input, message detection, XSD findings, the CLI contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.standard import catalogue
+from gateway.validation.validator import validate
+from tests.msgedit import Msg
+from tests.reference import our_example
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<lolz>&lol4;</lolz>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE b [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>
+<wmo301:Bericht xmlns:wmo301="http://www.istandaarden.nl/iwmo/3_2/wmo301/schema">&xxe;</wmo301:Bericht>"""
+
+
+def _codes(data: bytes) -> list[str]:
+    return [f.code for f in validate(data).errors]
+
+
+def test_billion_laughs_is_refused_without_expansion() -> None:
+    assert _codes(BILLION_LAUGHS) == ["XML"]
+
+
+def test_external_entity_is_refused_and_never_read() -> None:
+    uitslag = validate(EXTERNAL_ENTITY)
+    assert [f.code for f in uitslag.errors] == ["XML"]
+    assert "DOCTYPE" in uitslag.errors[0].melding
+
+
+def test_message_over_size_limit_is_refused_before_parsing() -> None:
+    data = b"<a>" + b" " * (25 * 1024 * 1024) + b"</a>"
+    uitslag = validate(data)
+    assert [f.code for f in uitslag.errors] == ["TE_GROOT"]
+    assert "20971520" in uitslag.errors[0].melding
+
+
+def test_size_limit_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IWMO_MAX_BERICHT_BYTES", "100")
+    assert _codes(our_example("WMO305")) == ["TE_GROOT"]
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (b"", "leeg"),
+        (b"   \n\t", "leeg"),
+        (bytes(range(256)) * 4, "UTF-8"),
+        ("<a>é</a>".encode("utf-16"), "UTF-16"),
+        (b"<a><b></a>", "welgevormde"),
+        (b"<?xml version='1.0' encoding='ISO-8859-1'?><a>x</a>", "encoding"),
+    ],
+)
+def test_unreadable_input_gets_a_clear_xml_error(data: bytes, fragment: str) -> None:
+    errors = validate(data).errors
+    assert [f.code for f in errors] == ["XML"]
+    assert fragment in errors[0].melding
+
+
+def test_malformed_xml_reports_the_line() -> None:
+    errors = validate(b"<a>\n<b>\n</a>").errors
+    assert errors[0].regel == 3
+
+
+def test_unknown_namespace_is_onbekend_bericht() -> None:
+    data = b'<Bericht xmlns="http://www.istandaarden.nl/ijw/3_2/jw301/schema"/>'
+    uitslag = validate(data)
+    assert uitslag.bericht is None
+    assert [f.code for f in uitslag.errors] == ["ONBEKEND_BERICHT"]
+
+
+@pytest.mark.parametrize("bericht", [b.naam for b in catalogue.alle() if b.is_heenbericht])
+def test_our_example_messages_are_detected_and_valid(bericht: str) -> None:
+    uitslag = validate(our_example(bericht))
+    assert uitslag.bericht is not None and uitslag.bericht.naam == bericht
+    assert uitslag.errors == []
+
+
+def test_xsd_error_names_code_line_location_and_what_to_do() -> None:
+    msg = Msg(our_example("WMO305"))
+    msg.set("Client/Bsn", "12345678X")
+    errors = validate(msg.bytes()).errors
+    assert [f.code for f in errors] == ["XSD"]
+    assert errors[0].locatie == ("/Bericht/Client/Bsn",)
+    assert errors[0].regel is not None
+    assert "Bsn" in errors[0].melding and "12345678X" in errors[0].melding
+    assert "Vul een waarde in" in errors[0].melding
+
+
+def test_xsd_location_indexes_repeated_siblings() -> None:
+    msg = Msg(our_example("WMO305"))
+    products = msg.el("Client/StartProducten")
+    assert len(products) >= 2, "our WMO305 example has two StartProducten"
+    msg.set("Client/StartProducten/StartProduct[2]/Begindatum", "2026-02-30")
+    errors = validate(msg.bytes()).errors
+    assert errors[0].locatie == ("/Bericht/Client/StartProducten/StartProduct[2]/Begindatum",)
+
+
+def test_rules_do_not_run_on_an_xsd_invalid_message() -> None:
+    msg = Msg(our_example("WMO305"))
+    msg.set("Client/Bsn", "123456789")  # fails the 11-proef (CS002) but is XSD-valid
+    msg.set("Header/Ontvanger", "12345")  # XSD-invalid
+    assert {f.code for f in validate(msg.bytes()).errors} == {"XSD"}
+
+
+# -- CLI contract ---------------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_cli_json_contract_in_argument_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _write(tmp_path, "goed.xml", our_example("WMO301"))
+    bad = _write(tmp_path, "leeg.xml", b"")
+    assert main(["validate", "--json", bad, good]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [r["file"] for r in out] == [bad, good]
+    assert out[0] == {
+        "file": bad,
+        "bericht": None,
+        "valid": False,
+        "errors": [{"code": "XML", "retourcode": None, "locatie": [], "melding": out[0]["errors"][0]["melding"]}],
+    }
+    assert out[1] == {"file": good, "bericht": "WMO301", "valid": True, "errors": []}
+
+
+def test_cli_exit_zero_when_all_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _write(tmp_path, "a.xml", our_example("WMO305"))
+    assert main(["validate", good]) == 0
+    assert "WMO305 geldig" in capsys.readouterr().out
+
+
+def test_cli_usage_error_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["validate"])
+    assert exc.value.code == 2
+
+
+def test_cli_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    assert main(["validate", str(tmp_path / "bestaat-niet.xml")]) == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, b"", bytes(range(256)) * 4],
+    ids=["billion-laughs", "external-entity", "empty", "binary"],
+)
+def test_console_script_refuses_hostile_input_with_exit_one(tmp_path: Path, data: bytes) -> None:
+    path = _write(tmp_path, "kwaad.xml", data)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "validate", "--json", path], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout)[0]["errors"][0]["code"] == "XML"
