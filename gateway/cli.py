@@ -53,11 +53,55 @@ def cmd_regels(args: argparse.Namespace) -> int:
     from gateway.validation.rules.catalogus import markdown_table
     from gateway.validation.rules.registry import all_rules
 
+    if args.update_readme:
+        from gateway.validation.rules.catalogus import update_readme
+
+        readme = Path(args.update_readme)
+        readme.write_text(update_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        return 0
     if args.markdown:
         print(markdown_table())
         return 0
     for r in all_rules():
         print(f"{r.code:<7} {r.retourcode:<5} {' '.join(sorted(r.berichten)):<40} {r.omschrijving}")
+    return 0
+
+
+def _datum(text: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"geen datum JJJJ-MM-DD: {text!r}") from None
+
+
+def cmd_retour(args: argparse.Namespace) -> int:
+    """Write the retourbericht for one heenbericht (IV028); 1 when the message gets none."""
+    from gateway.messages.retour import GeenRetourbericht, validate_and_build
+
+    try:
+        data = _read(args.file)
+    except OSError as exc:
+        print(f"iwmo-gateway: kan {args.file} niet lezen: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        xml = validate_and_build(data, identificatie=args.identificatie, dagtekening=args.dagtekening)
+    except GeenRetourbericht as exc:
+        print(f"iwmo-gateway: {args.file}: geen retourbericht. {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # an option the retour cannot carry, e.g. an IdentificatieRetour over 12 tekens
+        print(f"iwmo-gateway: {exc}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.buffer.write(xml)
+        sys.stdout.flush()
+        return 0
+    try:
+        Path(args.output).write_bytes(xml)
+    except OSError as exc:
+        print(f"iwmo-gateway: kan {args.output} niet schrijven: {exc.strerror}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -71,7 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("regels", help="toon de regels die de gateway controleert")
     p.add_argument("--markdown", action="store_true", help="als Markdown-tabel (voor de README)")
+    p.add_argument("--update-readme", metavar="README", help="vervang de regeltabel in dit bestand")
     p.set_defaults(func=cmd_regels)
+
+    p = sub.add_parser("retour", help="stel het retourbericht op voor een heenbericht (IV028)")
+    p.add_argument("file", metavar="FILE", help="het heenbericht (301, 305, 307, 315, 317 of 319); - voor stdin")
+    p.add_argument("-o", "--output", metavar="OUT", help="schrijf het retourbericht hierheen in plaats van naar stdout")
+    p.add_argument("--identificatie", help="IdentificatieRetour (standaard: nieuw, 12 tekens)")
+    p.add_argument("--dagtekening", type=_datum, help="DagtekeningRetour JJJJ-MM-DD (standaard: vandaag)")
+    p.set_defaults(func=cmd_retour)
     return parser
 
 

@@ -22,6 +22,12 @@ def _grouped(rules: list[Rule]) -> list[tuple[str, str, list[str], str]]:
     ]
 
 
+def update_readme(text: str, table: str | None = None) -> str:
+    """The README text with its generated rule table replaced by the current one."""
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    return text[:start] + (table or markdown_table()) + text[end:]
+
+
 def markdown_table(rules: list[Rule] | None = None) -> str:
     rows = _grouped(rules if rules is not None else all_rules())
     lines = [
