@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--identificatie", help="IdentificatieRetour (standaard: nieuw, 12 tekens)")
     p.add_argument("--dagtekening", type=_datum, help="DagtekeningRetour JJJJ-MM-DD (standaard: vandaag)")
     p.set_defaults(func=cmd_retour)
+
+    from gateway.serve import register as register_serve
+    from gateway.store.cli_commands import register as register_store
+
+    register_store(sub)
+    register_serve(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ class Principal:
     party: str | None  # 4-digit gemeentecode or 8-digit AGB code; None for an administrator
     admin: bool
     label: str
+    role: str = "party"  # party | admin | operator | viewer (the last three read everything)
 
     @property
     def actor(self) -> str:

@@ -77,6 +77,16 @@ class Berichttype:
     def verzonden_door_gemeente(self) -> bool:
         return self.richting is Richting.GEMEENTE_NAAR_AANBIEDER
 
+    def verzender_en_adressaat(self, afzender: str, ontvanger: str) -> tuple[str, str]:
+        """Who actually sends this message and to whom, given its header's Afzender and Ontvanger.
+
+        A retourbericht keeps the heenbericht's Afzender/Ontvanger (IV028), so it travels from the header's
+        Ontvanger to its Afzender; every other message travels from Afzender to Ontvanger.
+        """
+        if self.soort is Soort.RETOUR:
+            return ontvanger, afzender
+        return afzender, ontvanger
+
 
 _G2A = Richting.GEMEENTE_NAAR_AANBIEDER
 _A2G = Richting.AANBIEDER_NAAR_GEMEENTE

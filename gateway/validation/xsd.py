@@ -11,7 +11,7 @@ from gateway.validation.paths import element_path
 from gateway.validation.schemas import schema_for
 
 _PREFIX = re.compile(r"[A-Za-z_][\w.-]*:")
-_QNAME = re.compile(r"\{[^}]*\}")
+_QNAME = re.compile(r"\{[a-z]+:[^}]*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)': ")
 
 

@@ -1,0 +1,101 @@
+"""The FastAPI application: wiring of settings, database, service, routes, errors and operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import TypeAdapter
+from sqlalchemy import text
+
+from gateway import __version__
+from gateway.api import problems
+from gateway.api.models import Gezondheid
+from gateway.api.observability import Metrics, request_middleware
+from gateway.api.routes import router
+from gateway.api.service import GatewayService
+from gateway.settings import Settings, get_settings
+from gateway.store.db import at_head, make_engine, make_session_factory
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+    metrics = Metrics()
+    sessions = make_session_factory(engine)
+    app = FastAPI(
+        title="iwmo-gateway",
+        version=__version__,
+        description="Berichtenverkeer iWmo 3.2 tussen gemeenten en zorgaanbieders: indienen, valideren, "
+                    "retourberichten, inbox en audit trail.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.metrics = metrics
+    app.state.service = GatewayService(settings, sessions, metrics, cross_rules=_cross_rules(settings))
+    app.middleware("http")(request_middleware(metrics))
+    problems.install(app)
+    app.include_router(router)
+
+    @app.get("/health", response_model=Gezondheid, tags=["beheer"], summary="Leeft het proces?")
+    def health() -> Gezondheid:
+        return Gezondheid(status="ok")
+
+    @app.get("/ready", response_model=Gezondheid, tags=["beheer"], summary="Database bereikbaar en gemigreerd?",
+             responses={503: {"model": Gezondheid, "description": "Niet gereed"}})
+    def ready(response: Response) -> Gezondheid:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            migrated = at_head(engine)
+        except Exception as exc:  # noqa: BLE001 - any database failure means not ready
+            response.status_code = 503
+            return Gezondheid(status="niet gereed", details={"database": type(exc).__name__})
+        if not migrated:
+            response.status_code = 503
+            return Gezondheid(status="niet gereed", details={"migraties": "niet op head; draai iwmo-gateway db upgrade"})
+        return Gezondheid(status="gereed", details={"database": "ok", "migraties": "head"})
+
+    @app.get("/metrics", tags=["beheer"], summary="Prometheus-metrieken", response_class=Response,
+             responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "metrieken"}})
+    def prometheus(request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    _mount_extensions(app)
+    return app
+
+
+def _cross_rules(settings: Settings):  # type: ignore[no-untyped-def]
+    try:
+        from gateway.store.history import cross_rules_for
+    except ImportError:
+        return None
+    return cross_rules_for(settings)
+
+
+def _mount_extensions(app: FastAPI) -> None:
+    """Parts that plug in when present: the admin console and the transport's inbound endpoints."""
+    try:
+        from gateway.admin.routes import install as install_admin
+    except ImportError:
+        pass
+    else:
+        install_admin(app)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    from gateway.messages.modellen import json_bericht
+
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    adapter = TypeAdapter(json_bericht())
+    body = adapter.json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(body.pop("$defs", {}))
+    components["JsonBericht"] = body
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,154 @@
+"""The /api/v1 routes. Each handler translates HTTP to one call on the service and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from gateway.api.auth import Principal
+from gateway.api.deps import principal, service
+from gateway.api.models import AuditEvent, BerichtDetail, Inzending, Pagina, Validatie
+from gateway.api.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.api.service import GatewayService
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+
+Caller = Annotated[Principal, Depends(principal)]
+Service = Annotated[GatewayService, Depends(service)]
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/JsonBericht"}},
+        },
+    }
+}
+
+
+async def _body(request: Request, svc: GatewayService) -> tuple[str, bytes]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > svc.max_request_bytes:
+        raise ProblemError(413, f"Het verzoek is groter dan {svc.max_request_bytes} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > svc.max_request_bytes:
+            raise ProblemError(413, f"Het verzoek is groter dan {svc.max_request_bytes} bytes.")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if content_type in ("application/xml", "text/xml"):
+        return "xml", body
+    if content_type == "application/json":
+        return "json", body
+    raise ProblemError(415, "Stuur een iWmo-bericht als application/xml of een JSON-bericht als application/json.")
+
+
+def _json_document(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProblemError(400, f"Ongeldige JSON: {exc}.") from None
+    if not isinstance(document, dict):
+        raise ProblemError(400, "Het JSON-document moet een object zijn met het veld 'bericht' (bijvoorbeeld WMO301).")
+    return document
+
+
+@router.post(
+    "/berichten",
+    status_code=201,
+    response_model=Inzending,
+    openapi_extra=_BODY,
+    summary="Dien een iWmo-bericht in (XML of JSON)",
+    responses={200: {"model": Inzending, "description": "Dezelfde bytes waren al ingediend: het opgeslagen bericht"}},
+)
+async def submit(request: Request, caller: Caller, svc: Service) -> Response:
+    kind, body = await _body(request, svc)
+    data = svc.xml_from_json(_json_document(body)) if kind == "json" else body
+    # Validation and the database are blocking work: keep them off the event loop.
+    result = await run_in_threadpool(svc.submit, data, caller)
+    return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.duplicaat else 201)
+
+
+@router.post("/validate", response_model=Validatie, openapi_extra=_BODY, summary="Valideer zonder op te slaan")
+async def dry_run(request: Request, caller: Caller, svc: Service) -> Validatie:
+    kind, body = await _body(request, svc)
+    data = svc.xml_from_json(_json_document(body)) if kind == "json" else body
+    return await run_in_threadpool(svc.dry_run, data)
+
+
+@router.get("/berichten", response_model=Pagina, summary="Berichten van de aanroeper (beheerder: alle)")
+def list_berichten(
+    caller: Caller,
+    svc: Service,
+    type: Annotated[str | None, Query(description="Berichttype, bijvoorbeeld WMO301", pattern=r"^(WMO|wmo)?3\d\d$")] = None,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    richting: Annotated[str | None, Query(pattern="^(in|uit)$")] = None,
+    afzender: Annotated[str | None, Query(pattern=r"^\d{4}(\d{4})?$")] = None,
+    ontvanger: Annotated[str | None, Query(pattern=r"^\d{4}(\d{4})?$")] = None,
+    vanaf: Annotated[dt.datetime | None, Query(description="Ontvangen vanaf (inclusief)")] = None,
+    tot: Annotated[dt.datetime | None, Query(description="Ontvangen tot (exclusief)")] = None,
+    regel: Annotated[str | None, Query(description="Regelcode, bijvoorbeeld TR380", max_length=16)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Pagina:
+    return svc.list(
+        caller, type=type, status=status, richting=richting, afzender=afzender, ontvanger=ontvanger,
+        vanaf=vanaf, tot=tot, regel=regel, limit=limit, cursor=cursor,
+    )
+
+
+
+
+@router.get("/berichten/{bericht_id}", response_model=BerichtDetail, summary="Metadata en inhoud als JSON")
+def get_bericht(bericht_id: str, caller: Caller, svc: Service) -> BerichtDetail:
+    return svc.detail(bericht_id, caller)
+
+
+@router.get(
+    "/berichten/{bericht_id}/xml",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "De bytes zoals ontvangen"}},
+    summary="Het bericht precies zoals het is ontvangen",
+)
+def get_xml(bericht_id: str, caller: Caller, svc: Service) -> Response:
+    return Response(svc.raw(bericht_id, caller), media_type="application/xml")
+
+
+@router.get(
+    "/berichten/{bericht_id}/retour",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "Het retourbericht"}},
+    summary="Het retourbericht op dit heenbericht",
+)
+def get_retour(bericht_id: str, caller: Caller, svc: Service) -> Response:
+    return Response(svc.retour(bericht_id, caller), media_type="application/xml")
+
+
+@router.get("/berichten/{bericht_id}/audit", response_model=list[AuditEvent], summary="De audit trail van dit bericht")
+def get_audit(bericht_id: str, caller: Caller, svc: Service) -> list[AuditEvent]:
+    return svc.audit(bericht_id, caller)
+
+
+@router.get("/inbox", response_model=Pagina, summary="Ongelezen berichten voor de aanroepende partij")
+def inbox(
+    caller: Caller,
+    svc: Service,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Pagina:
+    return svc.inbox(caller, limit=limit, cursor=cursor)
+
+
+@router.post("/inbox/{bericht_id}/ack", status_code=204, response_class=Response, summary="Markeer als gelezen")
+def acknowledge(bericht_id: str, caller: Caller, svc: Service) -> Response:
+    svc.acknowledge(bericht_id, caller)
+    return Response(status_code=204)

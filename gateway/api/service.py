@@ -1,0 +1,192 @@
+"""The application service behind the API: one method per use case, over the store and the validator.
+
+The routers translate HTTP to these calls; authorisation decisions live here so every entry point (REST,
+admin pages, transport inbox) applies the same ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.api.auth import Principal
+from gateway.api.models import AuditEvent, Bericht, BerichtDetail, Fout, Inzending, Links, Pagina, Validatie
+from gateway.api.observability import Metrics
+from gateway.api.problems import ProblemError
+from gateway.messages import json_xml
+from gateway.settings import Settings
+from gateway.standard import catalogue
+from gateway.store import apikeys, queries, repository
+from gateway.store import models as m
+from gateway.validation import safe_xml
+from gateway.validation.findings import Finding
+from gateway.validation.validator import detect, validate
+
+NIET_GEVONDEN = "Bericht niet gevonden."
+
+
+class GatewayService:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], metrics: Metrics,
+                 cross_rules: repository.CrossRules | None = None):
+        self.settings = settings
+        self.sessions = sessions
+        self.metrics = metrics
+        self.cross_rules = cross_rules
+        # A JSON or XML body may carry a message of up to the message limit plus envelope overhead.
+        self.max_request_bytes = settings.max_bericht_bytes + 1024 * 1024
+
+    # -- identity -------------------------------------------------------------------------------
+    def authenticate(self, key: str) -> Principal | None:
+        with self.sessions() as session:
+            return apikeys.authenticate(session, key)
+
+    # -- submitting -----------------------------------------------------------------------------
+    def xml_from_json(self, document: dict[str, Any]) -> bytes:
+        from gateway.messages.modellen import JSON_BERICHTEN
+
+        naam = str(document.get("bericht", "")).upper()
+        if naam not in JSON_BERICHTEN:
+            raise ProblemError(
+                422, f"Veld 'bericht' moet een van {', '.join(JSON_BERICHTEN)} zijn.",
+                errors=[Finding(code="JSON", locatie=("/bericht",), melding="Onbekend of ontbrekend berichttype.")],
+            )
+        try:
+            return json_xml.from_json(naam, document)
+        except json_xml.JsonGeweigerd as refused:
+            raise ProblemError(422, "Het JSON-bericht levert geen geldig iWmo-bericht op; er is niets opgeslagen.",
+                               errors=refused.findings) from None
+
+    def _check_sender(self, data: bytes, caller: Principal) -> None:
+        if caller.party is None:
+            raise ProblemError(403, "Een beheerderssleutel dient geen berichten in; gebruik de sleutel van de partij.")
+        try:
+            parsed = safe_xml.parse(data, max_bytes=self.settings.max_bericht_bytes)
+        except safe_xml.XmlRefused:
+            return  # unreadable: stored as rejected under the caller's name, nothing to compare
+        bericht = detect(parsed.root)
+        if bericht is None:
+            return
+        from gateway.store.keys import extract
+
+        kop = extract(parsed.root)
+        if kop.afzender and kop.ontvanger:
+            verzender, _ = bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)
+            if verzender != caller.party:
+                raise ProblemError(
+                    403, f"Deze sleutel hoort bij {caller.party}; dit {bericht.naam}-bericht wordt verzonden door "
+                         f"{verzender}. Een partij dient alleen eigen berichten in.",
+                )
+
+    def submit(self, data: bytes, caller: Principal) -> Inzending:
+        self._check_sender(data, caller)
+        received = repository.receive(self.sessions, data, party=caller.actor, cross_rules=self.cross_rules,
+                                      max_bytes=self.settings.max_bericht_bytes)
+        if not received.duplicaat:
+            self.metrics.berichten.labels(received.bericht or "onbekend", received.status).inc()
+            for f in received.errors:
+                self.metrics.regels.labels(f.code).inc()
+        return Inzending(
+            id=received.id, bericht=received.bericht, status=received.status, duplicaat=received.duplicaat,
+            errors=[Fout(**f.to_json()) for f in received.errors], links=_links(received.id, received.retour_id),
+        )
+
+    def dry_run(self, data: bytes) -> Validatie:
+        uitslag = validate(data, max_bytes=self.settings.max_bericht_bytes)
+        return Validatie(bericht=uitslag.bericht.naam if uitslag.bericht else None, valid=uitslag.valid,
+                         errors=[Fout(**f.to_json()) for f in uitslag.errors])
+
+    # -- reading --------------------------------------------------------------------------------
+    def _readable(self, session: Session, bericht_id: str, caller: Principal) -> m.Bericht:
+        row = queries.get(session, bericht_id)
+        if row is None or not _may_read(caller, row):
+            raise ProblemError(404, NIET_GEVONDEN)  # the same answer whether it exists or not
+        return row
+
+    def list(self, caller: Principal, *, limit: int, cursor: str | None, **filters: Any) -> Pagina:
+        f = queries.Filter(party=None if caller.admin else caller.party, **filters)
+        with self.sessions() as session:
+            try:
+                rows, nxt = queries.list_berichten(session, f, limit=limit, cursor=cursor)
+            except queries.BadCursor:
+                raise ProblemError(400, "Ongeldige cursor; begin opnieuw zonder cursor.") from None
+            return Pagina(items=[_summary(session, r) for r in rows], next_cursor=nxt)
+
+    def detail(self, bericht_id: str, caller: Principal) -> BerichtDetail:
+        with self.sessions() as session:
+            row = self._readable(session, bericht_id, caller)
+            inhoud = None
+            if row.berichttype:
+                try:
+                    inhoud = json_xml.to_json(row.berichttype, row.raw)
+                except Exception:  # noqa: BLE001 - unreadable stored bytes still have metadata to show
+                    inhoud = None
+            return BerichtDetail(**_summary(session, row).model_dump(), inhoud=inhoud)
+
+    def raw(self, bericht_id: str, caller: Principal) -> bytes:
+        with self.sessions() as session:
+            return self._readable(session, bericht_id, caller).raw
+
+    def retour(self, bericht_id: str, caller: Principal) -> bytes:
+        with self.sessions() as session:
+            row = self._readable(session, bericht_id, caller)
+            answer = queries.retour_for(session, row.id)
+            if answer is None:
+                raise ProblemError(404, "Er is (nog) geen retourbericht op dit bericht. Een bericht dat de XSD niet "
+                                        "doorstaat krijgt geen retourbericht (IV028).")
+            return answer.raw
+
+    def audit(self, bericht_id: str, caller: Principal) -> list[AuditEvent]:
+        with self.sessions() as session:
+            row = self._readable(session, bericht_id, caller)
+            return [AuditEvent(seq=e.seq, at=e.at, actor=e.actor, action=e.action, from_state=e.from_state,
+                               to_state=e.to_state, details=e.details or {})
+                    for e in queries.audit_for(session, row.id)]
+
+    def inbox(self, caller: Principal, *, limit: int, cursor: str | None) -> Pagina:
+        if caller.party is None:
+            raise ProblemError(403, "De inbox hoort bij een partij; gebruik de sleutel van een gemeente of aanbieder.")
+        with self.sessions() as session:
+            try:
+                rows, nxt = queries.inbox(session, caller.party, limit=limit, cursor=cursor)
+            except queries.BadCursor:
+                raise ProblemError(400, "Ongeldige cursor; begin opnieuw zonder cursor.") from None
+            return Pagina(items=[_summary(session, r) for r in rows], next_cursor=nxt)
+
+    def acknowledge(self, bericht_id: str, caller: Principal) -> None:
+        from gateway.store import audit
+
+        with self.sessions() as session, session.begin():
+            row = queries.get(session, bericht_id)
+            if row is None or caller.party is None or row.adressaat != caller.party:
+                raise ProblemError(404, NIET_GEVONDEN)
+            if row.gelezen_at is None:
+                queries.acknowledge(session, row)
+                audit.append(session, actor=caller.actor, action="gelezen", bericht_id=row.id)
+
+
+def _may_read(caller: Principal, row: m.Bericht) -> bool:
+    return caller.admin or (caller.party is not None and caller.party in (row.verzender, row.adressaat)) or (
+        row.submitted_by == caller.actor
+    )
+
+
+def _links(bericht_id: str, retour_id: str | None) -> Links:
+    base = f"/api/v1/berichten/{bericht_id}"
+    return Links(self=base, xml=f"{base}/xml", retour=f"{base}/retour" if retour_id else None, audit=f"{base}/audit")
+
+
+def _summary(session: Session, row: m.Bericht) -> Bericht:
+    has_retour = queries.retour_for(session, row.id) is not None
+    bericht = catalogue.BERICHTEN.get(row.berichttype or "")
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
+    return Bericht(
+        id=row.id, bericht=row.berichttype, berichtcode=row.berichtcode, status=row.status, richting=row.richting,
+        afzender=row.afzender, ontvanger=row.ontvanger, identificatie=row.identificatie,
+        dagtekening=row.dagtekening, ontvangen_op=created, sha256=row.sha256, grootte=row.size,
+        gelezen=row.gelezen_at is not None, antwoord_op=row.antwoord_op_id,
+        errors=[Fout(code=b.code, retourcode=b.retourcode, locatie=list(b.locatie or []), melding=b.melding)
+                for b in row.bevindingen],
+        links=_links(row.id, "x" if has_retour and bericht else None),
+    )

@@ -1,0 +1,66 @@
+"""`iwmo-gateway serve`: migrate, optionally seed demo parties, and run the API under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gateway.settings import get_settings
+
+DEMO_GEMEENTE = "0599"
+DEMO_AANBIEDER = "12345678"
+
+
+def seed_demo(url: str) -> dict[str, str]:
+    """Fresh API keys for the demo gemeente, aanbieder and an administrator."""
+    from gateway.store import apikeys
+    from gateway.store.db import make_engine, make_session_factory
+
+    sessions = make_session_factory(make_engine(url))
+    with sessions() as session, session.begin():
+        return {
+            "gemeente": apikeys.create(session, label="demo gemeente", party=DEMO_GEMEENTE, actor="demo").key,
+            "aanbieder": apikeys.create(session, label="demo aanbieder", party=DEMO_AANBIEDER, actor="demo").key,
+            "beheerder": apikeys.create(session, label="demo beheerder", role="admin", actor="demo").key,
+        }
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.api.app import create_app
+    from gateway.api.observability import configure_logging
+    from gateway.store.db import upgrade_to_head
+
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.demo:
+        keys = seed_demo(settings.database_url)
+        example = Path(__file__).resolve().parent / "demo" / "berichten" / "WMO315.xml"
+        print(f"""
+iwmo-gateway draait op http://{host}:{port}  (database: {settings.database_url})
+
+Demo-partijen en hun API-sleutels (nieuw bij elke start):
+  gemeente  {DEMO_GEMEENTE}      {keys['gemeente']}
+  aanbieder {DEMO_AANBIEDER}  {keys['aanbieder']}
+  beheerder           {keys['beheerder']}
+
+Dien als aanbieder een verzoek om toewijzing (WMO315) in:
+  curl -s -H 'Authorization: Bearer {keys['aanbieder']}' -H 'Content-Type: application/xml' \\
+       --data-binary @{example} http://{host}:{port}/api/v1/berichten
+Lees daarna als gemeente de inbox:
+  curl -s -H 'Authorization: Bearer {keys['gemeente']}' http://{host}:{port}/api/v1/inbox
+API-documentatie: http://{host}:{port}/docs
+""", flush=True)
+    configure_logging(settings.log_level)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="start de REST API (uvicorn); migreert de database eerst")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--demo", action="store_true", help="maak API-sleutels voor een demo-gemeente en -aanbieder")
+    p.set_defaults(func=cmd_serve)

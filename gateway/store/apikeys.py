@@ -1,0 +1,57 @@
+"""API keys: created once (the clear key is shown only then), stored as a hash, revocable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.auth import Principal, key_hash, key_prefix, new_key
+from gateway.store import audit
+from gateway.store.models import ApiKey, utcnow
+
+ROLES = ("party", "admin", "operator", "viewer")
+
+
+@dataclass(frozen=True)
+class NewKey:
+    id: int
+    key: str
+    party: str | None
+    role: str
+
+
+def create(session: Session, *, label: str, party: str | None = None, role: str = "party",
+           actor: str = "cli") -> NewKey:
+    if role not in ROLES:
+        raise ValueError(f"onbekende rol {role!r}; kies uit {', '.join(ROLES)}")
+    if (role == "party") != (party is not None):
+        raise ValueError("een partijsleutel hoort bij precies één gemeentecode of AGB-code; een beheerrol bij geen")
+    key = new_key()
+    row = ApiKey(key_hash=key_hash(key), prefix=key_prefix(key), party=party, role=role, label=label)
+    session.add(row)
+    session.flush()
+    audit.append(session, actor=actor, action="sleutel_aangemaakt",
+                 details={"sleutel": row.id, "partij": party, "rol": role, "label": label})
+    return NewKey(row.id, key, party, role)
+
+
+def revoke(session: Session, key_id: int, *, actor: str = "cli") -> bool:
+    row = session.get(ApiKey, key_id)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    audit.append(session, actor=actor, action="sleutel_ingetrokken", details={"sleutel": key_id})
+    return True
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def authenticate(session: Session, key: str) -> Principal | None:
+    row = session.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash(key))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(party=row.party, admin=row.role != "party", label=row.label, role=row.role)

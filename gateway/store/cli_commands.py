@@ -1,0 +1,87 @@
+"""`iwmo-gateway db|audit|keys` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gateway.settings import get_settings
+
+
+def _sessions():  # type: ignore[no-untyped-def]
+    from gateway.store.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(get_settings().database_url))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from gateway.store.db import upgrade_to_head
+
+    upgrade_to_head(get_settings().database_url)
+    print("database op de nieuwste migratie")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from gateway.store.audit import verify_chain
+
+    with _sessions()() as session:
+        broken = verify_chain(session)
+    if broken is None:
+        print("audit trail intact")
+        return 0
+    print(f"audit trail gebroken bij event {broken.seq}: {broken.reason}", file=sys.stderr)
+    return 1
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from gateway.store import apikeys
+
+    role = args.role or ("party" if args.party else "admin")
+    with _sessions()() as session, session.begin():
+        try:
+            made = apikeys.create(session, label=args.label, party=args.party, role=role)
+        except ValueError as exc:
+            print(f"iwmo-gateway: {exc}", file=sys.stderr)
+            return 2
+    print(f"sleutel {made.id} ({made.role}{' ' + made.party if made.party else ''}): {made.key}")
+    print("Bewaar deze sleutel nu: de gateway slaat alleen een hash op.", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from gateway.store import apikeys
+
+    with _sessions()() as session:
+        for k in apikeys.list_keys(session):
+            state = f"ingetrokken {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "actief"
+            print(f"{k.id:>4}  {k.prefix}…  {k.role:<8} {k.party or '-':<8}  {k.label}  ({state})")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from gateway.store import apikeys
+
+    with _sessions()() as session, session.begin():
+        ok = apikeys.revoke(session, args.id)
+    print("ingetrokken" if ok else "onbekende of al ingetrokken sleutel")
+    return 0 if ok else 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migreer naar de nieuwste versie").set_defaults(func=cmd_db_upgrade)
+
+    au = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
+    au.add_parser("verify", help="controleer de hashketen").set_defaults(func=cmd_audit_verify)
+
+    keys = sub.add_parser("keys", help="API-sleutels").add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("create", help="maak een sleutel")
+    p.add_argument("--party", help="gemeentecode (4 cijfers) of AGB-code (8 cijfers)")
+    p.add_argument("--role", choices=("party", "admin", "operator", "viewer"))
+    p.add_argument("--label", required=True)
+    p.set_defaults(func=cmd_keys_create)
+    keys.add_parser("list", help="toon sleutels").set_defaults(func=cmd_keys_list)
+    p = keys.add_parser("revoke", help="trek een sleutel in")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_keys_revoke)

@@ -1,0 +1,173 @@
+"""SQLAlchemy 2 models. Migrations in `migrations/` are the schema's source of truth for databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Bericht(Base):
+    """One message exactly as it arrived or left: bytes verbatim plus the keys extracted from them."""
+
+    __tablename__ = "bericht"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    berichttype: Mapped[str | None] = mapped_column(String(8))  # WMO301 …; None when unreadable
+    berichtcode: Mapped[str | None] = mapped_column(String(3))
+    afzender: Mapped[str | None] = mapped_column(String(8))  # header Afzender
+    ontvanger: Mapped[str | None] = mapped_column(String(8))  # header Ontvanger
+    verzender: Mapped[str | None] = mapped_column(String(8))  # who sent it (differs for retourberichten)
+    adressaat: Mapped[str | None] = mapped_column(String(8))  # to whom it travels
+    identificatie: Mapped[str | None] = mapped_column(String(64))
+    dagtekening: Mapped[dt.date | None] = mapped_column(Date)
+    richting: Mapped[str] = mapped_column(String(3))  # in | uit
+    status: Mapped[str] = mapped_column(String(16))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    gelezen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    antwoord_op_id: Mapped[str | None] = mapped_column(ForeignKey("bericht.id"))
+    conversatie_id: Mapped[str | None] = mapped_column(String(64))
+
+    sleutels: Mapped[list[BerichtSleutel]] = relationship(back_populates="bericht", cascade="all, delete-orphan")
+    bevindingen: Mapped[list[Bevinding]] = relationship(
+        back_populates="bericht", cascade="all, delete-orphan", order_by="Bevinding.id"
+    )
+
+    __table_args__ = (
+        Index("ix_bericht_created", "created_at", "id"),
+        Index("ix_bericht_status_created", "status", "created_at"),
+        Index("ix_bericht_type_created", "berichttype", "created_at"),
+        Index("ix_bericht_verzender", "verzender", "created_at"),
+        Index("ix_bericht_adressaat", "adressaat", "gelezen_at"),
+        Index("ix_bericht_dedupe", "submitted_by", "sha256"),
+        Index("ix_bericht_identificatie", "identificatie"),
+        Index("ix_bericht_antwoord_op", "antwoord_op_id"),
+        Index("ix_bericht_conversatie", "conversatie_id"),
+    )
+
+
+class BerichtSleutel(Base):
+    """Business keys of a message for correlation (ToewijzingNummer, DeclaratieNummer, Bsn, …).
+
+    The BSN lives only here, because the cross-message rules and the client timeline need it.
+    """
+
+    __tablename__ = "bericht_sleutel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(64))
+
+    bericht: Mapped[Bericht] = relationship(back_populates="sleutels")
+
+    __table_args__ = (Index("ix_sleutel_kind_value", "kind", "value"), Index("ix_sleutel_bericht", "bericht_id"))
+
+
+class Bevinding(Base):
+    __tablename__ = "bevinding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    retourcode: Mapped[str | None] = mapped_column(String(8))
+    locatie: Mapped[list[str]] = mapped_column(JSON, default=list)
+    melding: Mapped[str] = mapped_column(Text)
+
+    bericht: Mapped[Bericht] = relationship(back_populates="bevindingen")
+
+    __table_args__ = (Index("ix_bevinding_code", "code", "bericht_id"), Index("ix_bevinding_bericht", "bericht_id"),
+                      Index("ix_bevinding_retourcode", "retourcode"))
+
+
+class IdentificatieClaim(Base):
+    """One row per accepted (afzender, berichtcode, identificatie): the database decides TR056 races."""
+
+    __tablename__ = "identificatie_claim"
+
+    afzender: Mapped[str] = mapped_column(String(8), primary_key=True)
+    berichtcode: Mapped[str] = mapped_column(String(3), primary_key=True)
+    identificatie: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id"))
+
+
+class AuditEvent(Base):
+    """Append-only; each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(96))
+    action: Mapped[str] = mapped_column(String(48))
+    bericht_id: Mapped[str | None] = mapped_column(String(36))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_bericht", "bericht_id", "seq"),)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str | None] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(16))  # party | admin | operator | viewer
+    label: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Delivery(Base):
+    """The durable outbox: one row per envelope to send, worked by `iwmo-gateway worker`."""
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id"))
+    adapter: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    envelope_id: Mapped[str | None] = mapped_column(String(64))
+    conversatie_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_bericht", "bericht_id"),
+        UniqueConstraint("envelope_id", name="uq_delivery_envelope"),
+    )
