@@ -1,0 +1,75 @@
+"""Shared fixtures: a migrated database on each backend (SQLite always, PostgreSQL when available)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
+
+PG_ENV = "IWMO_TEST_POSTGRES_URL"
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL not available: set {PG_ENV} (./scripts/test starts a throwaway server)")
+    return url
+
+
+def _fresh_pg_database() -> tuple[str, str]:
+    import psycopg
+
+    base = make_url(_pg_admin_url())
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False),
+                             autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at {PG_ENV} not reachable: {exc}")
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_pg_database(name: str) -> None:
+    import psycopg
+
+    base = make_url(_pg_admin_url())
+    with psycopg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An empty database URL on each backend (not migrated)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
+    url, name = _fresh_pg_database()
+    yield url
+    _drop_pg_database(name)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    url, name = _fresh_pg_database()
+    yield url
+    _drop_pg_database(name)
+
+
+@pytest.fixture
+def migrated_url(db_url: str) -> str:
+    upgrade_to_head(db_url)
+    return db_url
+
+
+@pytest.fixture
+def sessions(migrated_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(migrated_url)
+    yield make_session_factory(engine)
+    engine.dispose()
