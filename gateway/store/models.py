@@ -171,3 +171,17 @@ class Delivery(Base):
         Index("ix_delivery_bericht", "bericht_id"),
         UniqueConstraint("envelope_id", name="uq_delivery_envelope"),
     )
+
+
+class Feit(Base):
+    """What the cross-message rules may need to know of an accepted message, filed under a lookup key."""
+
+    __tablename__ = "feit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id", ondelete="CASCADE"))
+    soort: Mapped[str] = mapped_column(String(32))
+    sleutel: Mapped[str] = mapped_column(String(160))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_feit_soort_sleutel", "soort", "sleutel", "id"), Index("ix_feit_bericht", "bericht_id"))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.messages.retour import GeenRetourbericht, build_retourbericht
 from gateway.standard import catalogue
 from gateway.store import audit
+from gateway.store.history import file_facts
 from gateway.store.keys import extract
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht, BerichtSleutel, Bevinding, IdentificatieClaim
@@ -150,6 +151,8 @@ def receive(
         row.bevindingen = [Bevinding(code=f.code, retourcode=f.retourcode, locatie=list(f.locatie), melding=f.melding)
                            for f in errors]
         verdict = Status.REJECTED if errors else Status.ACCEPTED
+        if verdict is Status.ACCEPTED and uitslag.bericht and uitslag.tree is not None:
+            file_facts(session, row.id, uitslag.bericht, uitslag.tree.getroot())
         transition(session, row, verdict, actor="system", action="beoordeeld",
                    details={"codes": sorted({f.code for f in errors})})
 

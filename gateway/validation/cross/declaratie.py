@@ -1,0 +1,237 @@
+"""The declaratie (WMO323) against the toewijzingen and earlier declaraties; TR304 also for 317 and 325."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+
+from lxml import etree
+
+from gateway.standard import codelijsten as cl
+from gateway.validation.cross.common import (
+    child,
+    client_bekend,
+    elements,
+    partijen,
+    relatie_bekend,
+    text,
+    toewijzing,
+)
+from gateway.validation.cross.history import Feit, prestatie, sleutel
+from gateway.validation.cross.registry import CrossContext, cross_rule
+from gateway.validation.rules.registry import Fault
+
+
+def _prestaties(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
+    def build() -> list[tuple[etree._Element, Feit]]:
+        out = []
+        for client in elements(ctx.root, "Client"):
+            bsn = text(client, "Bsn")
+            out += [(p, prestatie(p, bsn)) for p in elements(client, "Prestatie")]
+        return out
+
+    return ctx.memo("prestaties", build)  # type: ignore[no-any-return]
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _periods(begin: dt.date, end: dt.date, frequentie: str) -> int | None:
+    """How many allocation periods (days, ISO weeks, calendar months) [begin, end] touches."""
+    if end < begin:
+        return 0
+    days = (end - begin).days + 1
+    if frequentie == cl.FREQUENTIE_PER_DAG:
+        return days
+    if frequentie == cl.FREQUENTIE_PER_WEEK:
+        first = begin - dt.timedelta(days=begin.weekday())
+        return math.ceil(((end - first).days + 1) / 7)
+    if frequentie == cl.FREQUENTIE_PER_MAAND:
+        return (end.year - begin.year) * 12 + end.month - begin.month + 1
+    if frequentie == cl.FREQUENTIE_TOTAAL:
+        return 1
+    return None
+
+
+def _in_toewijzing_eenheid(feit: Feit, tw: Feit) -> float | None:
+    volume = _number(feit.get("volume"))
+    ep, et = feit.get("eenheid"), tw.get("eenheid")
+    if volume is None or et is None:
+        return None
+    if ep == et:
+        return volume
+    if ep in cl.MINUTEN_PER and et in cl.MINUTEN_PER:  # minutes against hours (IV081)
+        return volume * cl.MINUTEN_PER[ep] / cl.MINUTEN_PER[et]
+    return None  # another unit: TR341's finding, not a volume question
+
+
+@cross_rule(
+    "TR304", retourcode="8187", berichten=["WMO317", "WMO323", "WMO325"],
+    melding="Deze Bsn hoort niet bij een cliënt die de gemeente aan deze aanbieder heeft toegewezen. "
+            "Controleer de Bsn tegen de toewijzing (WMO301).",
+    omschrijving="Bsn hoort bij een bekende cliënt.",
+)
+def tr304(ctx: CrossContext) -> Iterator[Fault]:
+    if not ctx.strict and not relatie_bekend(ctx):
+        return
+    for client in elements(ctx.root, "Client"):
+        bsn_el = child(client, "Bsn")
+        if bsn_el is not None and not client_bekend(ctx, text(bsn_el)):
+            yield Fault([bsn_el])
+
+
+@cross_rule(
+    "TR338", retourcode="9338", berichten=["WMO323"],
+    melding="Deze prestatie hoort niet bij een toegewezen product: het ToewijzingNummer is voor deze gemeente "
+            "en aanbieder onbekend. Declareer op het ToewijzingNummer uit de WMO301.",
+    omschrijving="Elke prestatie hoort via het ToewijzingNummer bij een toegewezen product.",
+)
+def tr338(ctx: CrossContext) -> Iterator[Fault]:
+    for p, feit in _prestaties(ctx):
+        if toewijzing(ctx, feit["toewijzingnummer"]) is None and (ctx.strict or client_bekend(ctx, feit["bsn"])):
+            yield Fault([child(p, "ToewijzingNummer")])
+
+
+@cross_rule(
+    "TR307", retourcode="9307", berichten=["WMO323"],
+    melding="De ProductPeriode begint voor de ingangsdatum van de toewijzing. Declareer alleen vanaf de "
+            "ingangsdatum van het toegewezen product.",
+    omschrijving="Begindatum ProductPeriode ligt niet voor de ingangsdatum van de toewijzing.",
+)
+def tr307(ctx: CrossContext) -> Iterator[Fault]:
+    for p, feit in _prestaties(ctx):
+        tw = toewijzing(ctx, feit["toewijzingnummer"])
+        if tw and tw.get("ingangsdatum") and feit["begindatum"] and feit["begindatum"] < tw["ingangsdatum"]:
+            yield Fault([child(p, "ProductPeriode", "Begindatum")])
+
+
+@cross_rule(
+    "TR308", retourcode="9308", berichten=["WMO323"],
+    melding="De ProductPeriode eindigt na de einddatum van de toewijzing. Declareer alleen tot en met de "
+            "einddatum van het toegewezen product.",
+    omschrijving="Einddatum ProductPeriode ligt niet na de einddatum van de toewijzing (als die er is).",
+)
+def tr308(ctx: CrossContext) -> Iterator[Fault]:
+    for p, feit in _prestaties(ctx):
+        tw = toewijzing(ctx, feit["toewijzingnummer"])
+        if tw and tw.get("einddatum") and feit["einddatum"] and feit["einddatum"] > tw["einddatum"]:
+            yield Fault([child(p, "ProductPeriode", "Einddatum")])
+
+
+@cross_rule(
+    "TR314", retourcode="8021", berichten=["WMO323"],
+    melding="Dit ReferentieNummer is al eerder door deze aanbieder gedeclareerd. Geef elke prestatie een nieuw "
+            "ReferentieNummer.",
+    omschrijving="ReferentieNummer van een prestatie is uniek per aanbieder, over berichten heen.",
+)
+def tr314(ctx: CrossContext) -> Iterator[Fault]:
+    _, aanbieder = partijen(ctx)
+    for p, feit in _prestaties(ctx):
+        if ctx.history.bekend("prestatie", sleutel(aanbieder, feit["referentienummer"])):
+            yield Fault([child(p, "ProductReferentie", "ReferentieNummer")])
+
+
+@cross_rule(
+    "TR323", retourcode="8017", berichten=["WMO323"],
+    melding="Van deze creditprestatie is geen eerder goedgekeurde debetprestatie bekend. Vul "
+            "VorigReferentieNummer met het ReferentieNummer van de oorspronkelijke debetprestatie.",
+    omschrijving="Een creditprestatie verwijst naar een eerder goedgekeurde debetprestatie.",
+)
+def tr323(ctx: CrossContext) -> Iterator[Fault]:
+    _, aanbieder = partijen(ctx)
+    for p, feit in _prestaties(ctx):
+        if feit["debetcredit"] != "C":
+            continue
+        earlier = ctx.history.feiten("prestatie", sleutel(aanbieder, feit["vorig"]))
+        approved = [e for e in earlier if e.get("debetcredit") == "D"] and not ctx.history.bekend(
+            "afwijzing", sleutel(aanbieder, feit["vorig"]))
+        if approved:
+            continue
+        if ctx.strict or earlier or ctx.history.bekend("aanbieder-declareert", sleutel(aanbieder)):
+            yield Fault([child(p, "ProductReferentie", "VorigReferentieNummer")])
+
+
+@cross_rule(
+    "TR333", retourcode="9333", berichten=["WMO323"],
+    melding="Dit DeclaratieNummer is al eerder door deze aanbieder gebruikt. Geef elke declaratie een nieuw "
+            "DeclaratieNummer.",
+    omschrijving="DeclaratieNummer is uniek per aanbieder.",
+)
+def tr333(ctx: CrossContext) -> Iterator[Fault]:
+    _, aanbieder = partijen(ctx)
+    nummer = child(ctx.root, "Declaratie", "DeclaratieNummer")
+    if nummer is not None and ctx.history.bekend("declaratie", sleutel(aanbieder, text(nummer))):
+        yield Fault([nummer])
+
+
+@cross_rule(
+    "TR321", retourcode="9321", berichten=["WMO323"],
+    melding="Het GeleverdVolume van deze prestatie is groter dan de toegewezen omvang over de ProductPeriode. "
+            "Declareer niet meer dan is toegewezen (huishoudelijke hulp per week: ten hoogste 6× de weekomvang "
+            "per maand, IV077).",
+    omschrijving="GeleverdVolume per prestatie past binnen de toegewezen omvang (Wmo-uitzondering IV077).",
+)
+def tr321(ctx: CrossContext) -> Iterator[Fault]:
+    for p, feit in _prestaties(ctx):
+        tw = toewijzing(ctx, feit["toewijzingnummer"])
+        if not tw or tw.get("volume") is None or feit["debetcredit"] == "C":
+            continue
+        volume, toegewezen = _in_toewijzing_eenheid(feit, tw), _number(tw.get("volume"))
+        begin, end = _date(feit["begindatum"]), _date(feit["einddatum"])
+        if volume is None or toegewezen is None or begin is None or end is None:
+            continue
+        if tw.get("frequentie") == cl.FREQUENTIE_PER_WEEK and tw.get("categorie") == cl.CATEGORIE_HUISHOUDELIJKE_HULP:
+            allowed: float | None = 6 * toegewezen  # IV077: a month may hold up to six weeks' volume
+        else:
+            periods = _periods(begin, end, tw.get("frequentie") or "")
+            allowed = None if periods is None else periods * toegewezen
+        if allowed is not None and volume > allowed:
+            yield Fault([child(p, "GeleverdVolume")], detail=f"{volume:g} > {allowed:g}")
+
+
+@cross_rule(
+    "TR322", retourcode="9322", berichten=["WMO323"],
+    melding="De som van het GeleverdVolume van alle prestaties op dit toegewezen product is groter dan de "
+            "toegewezen omvang over de hele looptijd. Controleer de eerdere declaraties en deze prestaties.",
+    omschrijving="De som van geleverde volumes past binnen de toegewezen omvang over de looptijd.",
+)
+def tr322(ctx: CrossContext) -> Iterator[Fault]:
+    gemeente, aanbieder = partijen(ctx)
+    per_toewijzing: dict[str | None, list[tuple[etree._Element, Feit]]] = defaultdict(list)
+    for p, feit in _prestaties(ctx):
+        per_toewijzing[feit["toewijzingnummer"]].append((p, feit))
+    for nummer, lines in per_toewijzing.items():
+        tw = toewijzing(ctx, nummer)
+        if not tw or tw.get("volume") is None:
+            continue
+        begin, end = _date(tw.get("ingangsdatum")), _date(tw.get("einddatum"))
+        frequentie = tw.get("frequentie") or ""
+        if begin is None or (end is None and frequentie != cl.FREQUENTIE_TOTAAL):
+            continue  # open-ended: no lifetime maximum
+        periods = 1 if frequentie == cl.FREQUENTIE_TOTAAL else _periods(begin, end, frequentie)  # type: ignore[arg-type]
+        toegewezen = _number(tw.get("volume"))
+        if periods is None or toegewezen is None:
+            continue
+        earlier = ctx.history.feiten("volume", sleutel(gemeente, aanbieder, nummer))
+        total = 0.0
+        for feit in [*earlier, *(f for _, f in lines)]:
+            if ctx.history.bekend("afwijzing", sleutel(aanbieder, feit.get("referentienummer"))):
+                continue
+            volume = _in_toewijzing_eenheid(feit, tw)
+            if volume is not None:
+                total += -volume if feit.get("debetcredit") == "C" else volume
+        if total > periods * toegewezen:
+            yield Fault([child(p, "GeleverdVolume") for p, _ in lines], detail=f"{total:g} > {periods * toegewezen:g}")

@@ -1,0 +1,156 @@
+"""What the cross-message rules know of earlier messages: facts extracted from accepted messages.
+
+A fact is a small dict of one kind (toewijzing, start, stop, prestatie, declaratie, afwijzing, bericht),
+filed under a key. `feiten_uit_bericht` extracts them from a message; the store files them when it accepts
+a message, and an in-memory history does the same for tests. Rules look facts up by key (indexed), so a
+declaratie of 10 000 prestaties costs 10 000 look-ups, not a scan per prestatie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from lxml import etree
+
+from gateway.standard import catalogue
+from gateway.validation.paths import local
+
+Feit = dict[str, Any]
+
+
+class History(Protocol):
+    def feiten(self, soort: str, sleutel: str) -> list[Feit]:
+        """Facts of one kind under one key, oldest first."""
+        ...
+
+    def bekend(self, soort: str, sleutel: str) -> bool:
+        """Whether any fact of this kind is filed under the key (cheap existence test)."""
+        ...
+
+
+def sleutel(*parts: object) -> str:
+    return "|".join("" if p is None else str(p) for p in parts)
+
+
+def _t(el: etree._Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    return el.text.strip() or None
+
+
+def _child(el: etree._Element, name: str) -> etree._Element | None:
+    for c in el:
+        if local(c.tag) == name:
+            return c
+    return None
+
+
+def _path(el: etree._Element, *names: str) -> etree._Element | None:
+    node: etree._Element | None = el
+    for name in names:
+        if node is None:
+            return None
+        node = _child(node, name)
+    return node
+
+
+def _all(root: etree._Element, name: str) -> Iterator[etree._Element]:
+    for el in root.iter():
+        if isinstance(el.tag, str) and local(el.tag) == name:
+            yield el
+
+
+def header(root: etree._Element) -> dict[str, str | None]:
+    h = _child(root, "Header")
+    assert h is not None
+    return {
+        "afzender": _t(_child(h, "Afzender")),
+        "ontvanger": _t(_child(h, "Ontvanger")),
+        "berichtcode": _t(_child(h, "BerichtCode")),
+        "identificatie": _t(_path(h, "BerichtIdentificatie", "Identificatie")),
+        "dagtekening": _t(_path(h, "BerichtIdentificatie", "Dagtekening")),
+    }
+
+
+def product(el: etree._Element) -> tuple[str | None, str | None]:
+    p = _child(el, "Product")
+    if p is None:
+        return None, None
+    return _t(_child(p, "Categorie")), _t(_child(p, "Code"))
+
+
+def levering(line: etree._Element, bsn: str | None, gemeente: str | None, aanbieder: str | None) -> Feit:
+    cat, code = product(line)
+    return {
+        "gemeente": gemeente, "aanbieder": aanbieder, "bsn": bsn,
+        "toewijzingnummer": _t(_child(line, "ToewijzingNummer")), "categorie": cat, "code": code,
+        "begindatum": _t(_child(line, "Begindatum")), "einddatum": _t(_child(line, "Einddatum")),
+        "reden": _t(_child(line, "RedenBeeindiging")), "status": _t(_child(line, "StatusAanlevering")),
+    }
+
+
+def prestatie(p: etree._Element, bsn: str | None) -> Feit:
+    bedrag = _child(p, "IngediendBedrag")
+    return {
+        "bsn": bsn,
+        "referentienummer": _t(_path(p, "ProductReferentie", "ReferentieNummer")),
+        "vorig": _t(_path(p, "ProductReferentie", "VorigReferentieNummer")),
+        "toewijzingnummer": _t(_child(p, "ToewijzingNummer")),
+        "begindatum": _t(_path(p, "ProductPeriode", "Begindatum")),
+        "einddatum": _t(_path(p, "ProductPeriode", "Einddatum")),
+        "volume": _t(_child(p, "GeleverdVolume")),
+        "eenheid": _t(_child(p, "Eenheid")),
+        "debetcredit": _t(_child(bedrag, "DebetCredit")) if bedrag is not None else None,
+    }
+
+
+def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> list[tuple[str, str, Feit]]:
+    """(soort, sleutel, feit) for everything later rules may need to know about this accepted message."""
+    h = header(root)
+    out: list[tuple[str, str, Feit]] = [
+        ("bericht", sleutel(h["afzender"], h["berichtcode"], h["identificatie"]), {"dagtekening": h["dagtekening"]})
+    ]
+    client = _child(root, "Client")
+    bsn = _t(_child(client, "Bsn")) if client is not None else None
+    if bericht.naam == "WMO301":
+        gemeente, aanbieder = h["afzender"], h["ontvanger"]
+        out.append(("client", sleutel(gemeente, aanbieder, bsn), {"bsn": bsn}))
+        out.append(("relatie", sleutel(gemeente, aanbieder), {}))
+        for tp in _all(root, "ToegewezenProduct"):
+            cat, code = product(tp)
+            omvang = _child(tp, "Omvang")
+            feit = {
+                "gemeente": gemeente, "aanbieder": aanbieder, "bsn": bsn,
+                "toewijzingnummer": _t(_child(tp, "ToewijzingNummer")), "categorie": cat, "code": code,
+                "ingangsdatum": _t(_child(tp, "Ingangsdatum")), "einddatum": _t(_child(tp, "Einddatum")),
+                "volume": _t(_child(omvang, "Volume")) if omvang is not None else None,
+                "eenheid": _t(_child(omvang, "Eenheid")) if omvang is not None else None,
+                "frequentie": _t(_child(omvang, "Frequentie")) if omvang is not None else None,
+                "redenwijziging": _t(_child(tp, "RedenWijziging")),
+                "toewijzingsmoment": f"{_t(_child(tp, 'Toewijzingsdatum')) or ''}T{_t(_child(tp, 'Toewijzingstijd')) or ''}",
+            }
+            out.append(("toewijzing", sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
+    elif bericht.naam in ("WMO305", "WMO307"):
+        gemeente, aanbieder = h["ontvanger"], h["afzender"]
+        soort = "start" if bericht.naam == "WMO305" else "stop"
+        for line in _all(root, "StartProduct" if soort == "start" else "StopProduct"):
+            feit = levering(line, bsn, gemeente, aanbieder)
+            out.append((soort, sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
+    elif bericht.naam == "WMO323":
+        gemeente, aanbieder = h["ontvanger"], h["afzender"]
+        nummer = _t(_path(root, "Declaratie", "DeclaratieNummer"))
+        out.append(("declaratie", sleutel(aanbieder, nummer), {"identificatie": h["identificatie"]}))
+        out.append(("aanbieder-declareert", sleutel(aanbieder), {}))
+        for cl in _all(root, "Client"):
+            cbsn = _t(_child(cl, "Bsn"))
+            for p in _all(cl, "Prestatie"):
+                feit = prestatie(p, cbsn) | {"gemeente": gemeente, "aanbieder": aanbieder}
+                out.append(("prestatie", sleutel(aanbieder, feit["referentienummer"]), feit))
+                out.append(("volume", sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
+    elif bericht.naam == "WMO325":
+        gemeente, aanbieder = h["afzender"], h["ontvanger"]
+        for p in _all(root, "Prestatie"):
+            ref = _t(_path(p, "ProductReferentie", "ReferentieNummer"))
+            out.append(("afwijzing", sleutel(aanbieder, ref), {"referentienummer": ref}))
+    return out

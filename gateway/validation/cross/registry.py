@@ -1,0 +1,105 @@
+"""The registry of cross-message rules and the engine that runs them over a message and its history.
+
+strict / lenient (setting `IWMO_MODE`): some rules need an earlier message the gateway may never have
+seen — because it was exchanged before the gateway was installed, or through another channel.
+
+| rule | needs | strict | lenient |
+|---|---|---|---|
+| TR019, TR338 | the toewijzing | unknown → fault | fault only when the gateway knows this client at this aanbieder |
+| TR063 | the delivery to delete | unknown → fault | fault only when the gateway knows the toewijzing |
+| TR382 (9069) | the start being stopped | unknown → fault | fault only when starts for the toewijzing are known |
+| TR304 | the client | unknown → fault | fault only when the gateway knows toewijzingen between the two parties |
+| TR323 | the debet being credited | unknown → fault | fault only when earlier declaraties of this aanbieder are known |
+| TR307, TR308, TR321, TR322 | the toewijzing | skipped when unknown (TR338 reports that) | same |
+| TR056, TR074, TR071, TR326, TR413, TR414, TR415, TR314, TR333 | positive evidence | fire only on it | same |
+| TR135 | today's date | always | always |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from gateway.settings import Mode
+from gateway.standard import catalogue
+from gateway.validation.cross.history import History, header
+from gateway.validation.findings import Finding
+from gateway.validation.paths import element_path
+from gateway.validation.rules.registry import Fault
+
+
+@dataclass
+class CrossContext:
+    bericht: catalogue.Berichttype
+    root: etree._Element
+    history: History
+    mode: Mode
+    today: dt.date
+    kop: dict[str, str | None] = field(init=False)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.kop = header(self.root)
+
+    @property
+    def strict(self) -> bool:
+        return self.mode is Mode.STRICT
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
+
+
+CrossCheck = Callable[[CrossContext], Iterator[Fault]]
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    code: str
+    retourcode: str
+    berichten: frozenset[str]
+    melding: str
+    omschrijving: str
+    check: CrossCheck
+
+
+REGISTRY: list[CrossRule] = []
+
+
+def cross_rule(code: str, *, retourcode: str, berichten: Iterable[str], melding: str, omschrijving: str
+               ) -> Callable[[CrossCheck], CrossCheck]:
+    def register(check: CrossCheck) -> CrossCheck:
+        names = frozenset(catalogue.get(b).naam for b in berichten)
+        REGISTRY.append(CrossRule(code, retourcode, names, melding, omschrijving, check))
+        return check
+
+    return register
+
+
+def all_cross_rules() -> list[CrossRule]:
+    from gateway.validation.cross import declaratie, levering, uniek  # noqa: F401 - registers the rules
+
+    return sorted(REGISTRY, key=lambda r: r.code)
+
+
+def run_cross_rules(bericht: catalogue.Berichttype, root: etree._Element, history: History, *,
+                    mode: Mode = Mode.LENIENT, today: dt.date | None = None) -> list[Finding]:
+    ctx = CrossContext(bericht, root, history, mode, today or dt.date.today())
+    order = {el: i for i, el in enumerate(root.iter())}
+    findings: list[Finding] = []
+    for r in all_cross_rules():
+        if bericht.naam not in r.berichten:
+            continue
+        for fault in r.check(ctx):
+            elements = sorted({id(e): e for e in fault.elements if e is not None}.values(),
+                              key=lambda e: order.get(e, 0))
+            melding = f"{r.code}: {r.melding}" + (f" ({fault.detail})" if fault.detail else "")
+            findings.append(Finding(code=r.code, retourcode=r.retourcode,
+                                    locatie=tuple(dict.fromkeys(element_path(e) for e in elements)),
+                                    melding=melding, regel=elements[0].sourceline if elements else None))
+    return findings

@@ -1,0 +1,37 @@
+"""TR056 (identificatie unique) and TR135 (dagtekening not in the future): every message type."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gateway.standard import catalogue
+from gateway.validation.cross.common import child
+from gateway.validation.cross.history import sleutel
+from gateway.validation.cross.registry import CrossContext, cross_rule
+from gateway.validation.rules.registry import Fault
+
+ALLE = [b.naam for b in catalogue.alle() if b.is_heenbericht]
+
+
+@cross_rule(
+    "TR056", retourcode="9056", berichten=ALLE,
+    melding="De BerichtIdentificatie is al eerder gebruikt voor dit berichttype door deze afzender. "
+            "Geef elk bericht een nieuwe, unieke Identificatie en verstuur het opnieuw.",
+    omschrijving="Identificatie is uniek per berichtsoort per afzender.",
+)
+def tr056(ctx: CrossContext) -> Iterator[Fault]:
+    key = sleutel(ctx.kop["afzender"], ctx.kop["berichtcode"], ctx.kop["identificatie"])
+    if ctx.history.bekend("bericht", key):
+        yield Fault([child(ctx.root, "Header", "BerichtIdentificatie", "Identificatie")])
+
+
+@cross_rule(
+    "TR135", retourcode="8848", berichten=ALLE,
+    melding="De Dagtekening van het bericht ligt in de toekomst. Gebruik de datum waarop het bericht is "
+            "opgesteld (vandaag of eerder).",
+    omschrijving="Dagtekening ligt niet na de systeemdatum van de ontvanger.",
+)
+def tr135(ctx: CrossContext) -> Iterator[Fault]:
+    dagtekening = ctx.kop["dagtekening"]
+    if dagtekening and dagtekening[:10] > ctx.today.isoformat():
+        yield Fault([child(ctx.root, "Header", "BerichtIdentificatie", "Dagtekening")])
