@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from gateway.validation.validator import Uitslag, validate
 
@@ -130,7 +132,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_store(sub)
     register_serve(sub)
+    _register_optional(sub, "gateway.transport.cli_commands")
+    _register_optional(sub, "gateway.admin.cli_commands")
     return parser
+
+
+def _register_optional(sub: Any, module: str) -> None:
+    """Subcommands of parts that may be absent in a trimmed install (transport, admin)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module.startswith(exc.name):
+            raise
+        return
+    mod.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

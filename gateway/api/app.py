@@ -84,6 +84,12 @@ def _mount_extensions(app: FastAPI) -> None:
         pass
     else:
         install_admin(app)
+    try:
+        from gateway.transport.inbound import install as install_transport
+    except ImportError:
+        pass
+    else:
+        install_transport(app)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
