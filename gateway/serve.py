@@ -36,7 +36,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     upgrade_to_head(settings.database_url)
     host, port = args.host or settings.host, args.port or settings.port
     if args.demo:
+        from gateway.demo.seed import seed_conversatie
+
         keys = seed_demo(settings.database_url)
+        berichten = seed_conversatie(settings)
         example = Path(__file__).resolve().parent / "demo" / "berichten" / "WMO315.xml"
         print(f"""
 iwmo-gateway draait op http://{host}:{port}  (database: {settings.database_url})
@@ -46,13 +49,17 @@ Demo-partijen en hun API-sleutels (nieuw bij elke start):
   aanbieder {DEMO_AANBIEDER}  {keys['aanbieder']}
   beheerder           {keys['beheerder']}
 
-Dien als aanbieder een verzoek om toewijzing (WMO315) in:
+Dien als aanbieder een verzoek om toewijzing (WMO315) in (het voorbeeld is al geladen, dus het antwoord
+wijst met "duplicaat": true naar het opgeslagen bericht; wijzig de Identificatie voor een nieuw bericht):
   curl -s -H 'Authorization: Bearer {keys['aanbieder']}' -H 'Content-Type: application/xml' \\
        --data-binary @{example} http://{host}:{port}/api/v1/berichten
 Lees daarna als gemeente de inbox:
   curl -s -H 'Authorization: Bearer {keys['gemeente']}' http://{host}:{port}/api/v1/inbox
 API-documentatie: http://{host}:{port}/docs
-""", flush=True)
+Beheerconsole:    http://{host}:{port}/admin  (aanmelden met de beheerderssleutel)
+
+Voorbeeldgesprek geladen (315 -> 317 -> 301 -> 319 -> 305 -> 307 -> 323 -> 325, plus een afgewezen start):
+""" + "\n".join(f"  {naam}  {status:<9} {' '.join(codes)}" for naam, status, codes in berichten), flush=True)
     configure_logging(settings.log_level)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     return 0

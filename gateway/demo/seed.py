@@ -1,0 +1,55 @@
+"""Loads the example conversation into a store, so a fresh demo gateway has something to show.
+
+The messages go through the same door as any submission (`repository.receive`: XSD, rules, cross rules,
+retourbericht, audit), in the order of their Dagtekening, each submitted by its own Afzender. One extra start
+for a toewijzing the gemeente never sent shows what a rejected message looks like (TR019).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from gateway.settings import Settings
+from gateway.store import repository
+from gateway.store.db import make_engine, make_session_factory
+from gateway.store.history import cross_rules_for
+from gateway.validation.safe_xml import parse
+
+BERICHTEN = Path(__file__).resolve().parent / "berichten"
+# The conversation in Dagtekening order: 317 concerns toewijzingen from before the gateway (lenient mode).
+VOLGORDE = ("WMO315", "WMO317", "WMO301", "WMO319", "WMO305", "WMO307", "WMO323", "WMO325")
+
+
+def voorbeeld(naam: str) -> bytes:
+    return (BERICHTEN / f"{naam}.xml").read_bytes()
+
+
+def afgewezen_start() -> bytes:
+    """WMO305 for a ToewijzingNummer the gemeente never sent: rejected with TR019."""
+    root = parse(voorbeeld("WMO305")).root
+    ns = {"m": root.nsmap[None], "b": root.nsmap["basis"]}
+    root.find("m:Header/m:BerichtIdentificatie/b:Identificatie", ns).text = "START260408"
+    root.find("m:Header/m:BerichtIdentificatie/b:Dagtekening", ns).text = "2026-04-08"
+    nummer = root.find("m:Client/m:StartProducten/m:StartProduct[2]/m:ToewijzingNummer", ns)
+    nummer.text = "260999"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def afzender(data: bytes) -> str:
+    root = parse(data).root
+    return root.findtext(f"{{{root.nsmap[None]}}}Header/{{{root.nsmap[None]}}}Afzender") or ""
+
+
+def seed_conversatie(settings: Settings) -> list[tuple[str, str, list[str]]]:
+    """Submit the demo conversation; returns (bericht, status, rule codes) per message. Idempotent: the store
+    recognises the same bytes from the same party and returns the stored message."""
+    sessions = make_session_factory(make_engine(settings.database_url))
+    cross_rules = cross_rules_for(settings)
+    uitkomst = []
+    for data in [*(voorbeeld(n) for n in VOLGORDE), afgewezen_start()]:
+        r = repository.receive(sessions, data, party=afzender(data), cross_rules=cross_rules,
+                               max_bytes=settings.max_bericht_bytes)
+        uitkomst.append((r.bericht or "?", r.status, sorted({f.code for f in r.errors})))
+    return uitkomst
