@@ -25,9 +25,9 @@ class XmlRefused(Exception):
         self.finding = finding
 
 
-def _parser() -> etree.XMLParser:
+def _parser(huge_tree: bool = False) -> etree.XMLParser:
     # resolve_entities=False leaves entity references unexpanded; no_network and load_dtd=False keep the
-    # parser off the disk and the network; huge_tree stays off so libxml2's own depth/size limits hold.
+    # parser off the disk and the network; huge_tree stays off by default so libxml2's own limits hold.
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -35,7 +35,7 @@ def _parser() -> etree.XMLParser:
         dtd_validation=False,
         remove_comments=False,
         remove_pis=False,
-        huge_tree=False,
+        huge_tree=huge_tree,
         collect_ids=False,
     )
 
@@ -50,8 +50,12 @@ def _refuse(melding: str, code: str = XML, regel: int | None = None) -> XmlRefus
     return XmlRefused(Finding(code=code, melding=melding, regel=regel))
 
 
-def parse(data: bytes, *, max_bytes: int | None = None) -> Parsed:
-    """Parse a message or raise XmlRefused with a finding that says what is wrong."""
+def parse(data: bytes, *, max_bytes: int | None = None, huge_tree: bool = False) -> Parsed:
+    """Parse a message or raise XmlRefused with a finding that says what is wrong.
+
+    huge_tree lifts libxml2's 10 MB text-node limit, for envelopes whose base64 payload is one text node;
+    the max_bytes check above still bounds the input.
+    """
     limit = max_bytes if max_bytes is not None else max_bytes_from_env()
     if len(data) > limit:
         raise _refuse(
@@ -75,7 +79,7 @@ def parse(data: bytes, *, max_bytes: int | None = None) -> Parsed:
     if b"<!DOCTYPE" in data[: min(len(data), 1 << 16)].upper() or b"<!ENTITY" in head.upper():
         raise _refuse("Het bericht bevat een DOCTYPE/DTD; dat is in iWmo-berichten niet toegestaan. Verwijder het.")
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _parser(huge_tree))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         raise _refuse(f"Het bericht is geen welgevormde XML: {exc.msg}.", regel=line) from None

@@ -1,4 +1,22 @@
-"""The declaratie (WMO323) against the toewijzingen and earlier declaraties; TR304 also for 317 and 325."""
+"""The declaratie (WMO323) against the toewijzingen and earlier declaraties; TR304 also for 317 and 325.
+
+"The toewijzing" is always the current version of the ToegewezenProduct: the one with the latest
+Toewijzingsdatum/-tijd (IV013). A prestatie that a WMO325 rejected counts as not approved; one without an
+answer yet counts as approved (TR323) and as declared (TR322).
+
+Where we read the rule text in a particular way:
+- TR338 also fails when the ToewijzingNummer belongs to a toewijzing of another client (another Bsn).
+- TR314 also checks uniqueness inside the declaratie ("zowel binnen één bericht"), as the in-message TR101
+  is not implemented.
+- TR321 with Frequentie per week (IV077): the period is clipped to the toewijzing ("binnen de toewijzing"),
+  and the allowance is the larger of the inspanningsgerichte count (calendar weeks touched) and the
+  outputgerichte count (Sundays, plus one for the toewijzing's last, broken week). A message does not say
+  which variant the gemeente uses, and a gateway should not reject what either variant allows.
+  Productcategorie 01 gets six weeks' volume per prestatie.
+- TR323 also requires the debet to have been declared to the same gemeente.
+- TR304 knows a client from the toewijzingen (WMO301) between the two parties, for WMO317, WMO323 and WMO325
+  alike; a client the gemeente allocated only to another aanbieder is unknown here.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +84,20 @@ def _periods(begin: dt.date, end: dt.date, frequentie: str) -> int | None:
     return None
 
 
+def _output_weken(begin: dt.date, end: dt.date, toewijzing_eind: dt.date | None) -> int:
+    """IV077, outputgericht: the Sundays in [begin, end], plus one when the toewijzing's last Sunday lies in it
+    and the toewijzing does not end on a Sunday (its broken last week is declared with that Sunday's month)."""
+    if end < begin:
+        return 0
+    first_sunday = begin + dt.timedelta(days=(6 - begin.weekday()) % 7)
+    sundays = 0 if first_sunday > end else (end - first_sunday).days // 7 + 1
+    if toewijzing_eind is not None and toewijzing_eind.weekday() != 6:
+        last_sunday = toewijzing_eind - dt.timedelta(days=toewijzing_eind.weekday() + 1)
+        if begin <= last_sunday <= end:
+            sundays += 1
+    return sundays
+
+
 def _in_toewijzing_eenheid(feit: Feit, tw: Feit) -> float | None:
     volume = _number(feit.get("volume"))
     ep, et = feit.get("eenheid"), tw.get("eenheid")
@@ -95,14 +127,18 @@ def tr304(ctx: CrossContext) -> Iterator[Fault]:
 
 @cross_rule(
     "TR338", retourcode="9338", berichten=["WMO323"],
-    melding="Deze prestatie hoort niet bij een toegewezen product: het ToewijzingNummer is voor deze gemeente "
-            "en aanbieder onbekend. Declareer op het ToewijzingNummer uit de WMO301.",
-    omschrijving="Elke prestatie hoort via het ToewijzingNummer bij een toegewezen product.",
+    melding="Deze prestatie hoort niet bij een toegewezen product: het ToewijzingNummer is voor deze gemeente, "
+            "aanbieder en cliënt onbekend. Declareer op het ToewijzingNummer uit de WMO301 van deze cliënt.",
+    omschrijving="Elke prestatie hoort via het ToewijzingNummer bij een toegewezen product van dezelfde cliënt.",
 )
 def tr338(ctx: CrossContext) -> Iterator[Fault]:
     for p, feit in _prestaties(ctx):
-        if toewijzing(ctx, feit["toewijzingnummer"]) is None and (ctx.strict or client_bekend(ctx, feit["bsn"])):
-            yield Fault([child(p, "ToewijzingNummer")])
+        tw = toewijzing(ctx, feit["toewijzingnummer"])
+        if tw is None:
+            if ctx.strict or client_bekend(ctx, feit["bsn"]):
+                yield Fault([child(p, "ToewijzingNummer")])
+        elif tw.get("bsn") != feit["bsn"]:
+            yield Fault([child(p, "ToewijzingNummer")], detail="de toewijzing hoort bij een andere cliënt")
 
 
 @cross_rule(
@@ -133,15 +169,20 @@ def tr308(ctx: CrossContext) -> Iterator[Fault]:
 
 @cross_rule(
     "TR314", retourcode="8021", berichten=["WMO323"],
-    melding="Dit ReferentieNummer is al eerder door deze aanbieder gedeclareerd. Geef elke prestatie een nieuw "
+    melding="Dit ReferentieNummer is al eerder door deze aanbieder gebruikt. Geef elke prestatie een eigen, nieuw "
             "ReferentieNummer.",
-    omschrijving="ReferentieNummer van een prestatie is uniek per aanbieder, over berichten heen.",
+    omschrijving="ReferentieNummer van een prestatie is uniek per aanbieder, in het bericht en over berichten heen.",
 )
 def tr314(ctx: CrossContext) -> Iterator[Fault]:
     _, aanbieder = partijen(ctx)
+    gezien: set[str | None] = set()
     for p, feit in _prestaties(ctx):
-        if ctx.history.bekend("prestatie", sleutel(aanbieder, feit["referentienummer"])):
+        nummer = feit["referentienummer"]
+        if nummer in gezien:
+            yield Fault([child(p, "ProductReferentie", "ReferentieNummer")], detail="al eerder in deze declaratie")
+        elif ctx.history.bekend("prestatie", sleutel(aanbieder, nummer)):
             yield Fault([child(p, "ProductReferentie", "ReferentieNummer")])
+        gezien.add(nummer)
 
 
 @cross_rule(
@@ -151,13 +192,13 @@ def tr314(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="Een creditprestatie verwijst naar een eerder goedgekeurde debetprestatie.",
 )
 def tr323(ctx: CrossContext) -> Iterator[Fault]:
-    _, aanbieder = partijen(ctx)
+    gemeente, aanbieder = partijen(ctx)
     for p, feit in _prestaties(ctx):
         if feit["debetcredit"] != "C":
             continue
         earlier = ctx.history.feiten("prestatie", sleutel(aanbieder, feit["vorig"]))
-        approved = [e for e in earlier if e.get("debetcredit") == "D"] and not ctx.history.bekend(
-            "afwijzing", sleutel(aanbieder, feit["vorig"]))
+        approved = [e for e in earlier if e.get("debetcredit") == "D" and e.get("gemeente") == gemeente] and not (
+            ctx.history.bekend("afwijzing", sleutel(aanbieder, feit["vorig"])))
         if approved:
             continue
         if ctx.strict or earlier or ctx.history.bekend("aanbieder-declareert", sleutel(aanbieder)):
@@ -193,10 +234,15 @@ def tr321(ctx: CrossContext) -> Iterator[Fault]:
         begin, end = _date(feit["begindatum"]), _date(feit["einddatum"])
         if volume is None or toegewezen is None or begin is None or end is None:
             continue
-        if tw.get("frequentie") == cl.FREQUENTIE_PER_WEEK and tw.get("categorie") == cl.CATEGORIE_HUISHOUDELIJKE_HULP:
+        ingang, eind = _date(tw.get("ingangsdatum")), _date(tw.get("einddatum"))
+        begin, end = max(begin, ingang) if ingang else begin, min(end, eind) if eind else end
+        frequentie = tw.get("frequentie") or ""
+        if frequentie == cl.FREQUENTIE_PER_WEEK and tw.get("categorie") == cl.CATEGORIE_HUISHOUDELIJKE_HULP:
             allowed: float | None = 6 * toegewezen  # IV077: a month may hold up to six weeks' volume
+        elif frequentie == cl.FREQUENTIE_PER_WEEK:
+            allowed = max(_periods(begin, end, frequentie) or 0, _output_weken(begin, end, eind)) * toegewezen
         else:
-            periods = _periods(begin, end, tw.get("frequentie") or "")
+            periods = _periods(begin, end, frequentie)
             allowed = None if periods is None else periods * toegewezen
         if allowed is not None and volume > allowed:
             yield Fault([child(p, "GeleverdVolume")], detail=f"{volume:g} > {allowed:g}")

@@ -1,9 +1,24 @@
 """Start (WMO305) and stop (WMO307) against the toewijzingen and the earlier starts and stops.
 
-Logical keys (regels op berichten, StatusAanlevering): a StartProduct is identified by (ToewijzingNummer,
-Product, Begindatum); a StopProduct by (ToewijzingNummer, Product, Begindatum, RedenBeeindiging,
-Einddatum); both within one client, gemeente and aanbieder. A delivery with StatusAanlevering 3 removes
-the earlier one with the same key.
+Logical keys (regels op berichten, StatusAanlevering; Sleutelelement in the element table): a StartProduct is
+identified by (ToewijzingNummer, Product, Begindatum); a StopProduct by (ToewijzingNummer, Product,
+Begindatum, RedenBeeindiging, Einddatum); both within one client, gemeente and aanbieder. A delivery with
+StatusAanlevering 3 removes the earlier one with the same key; what is left is "standing".
+
+Corrections (IV008) delete and re-send in one message. So a new line (status 1) is judged against the history,
+minus every deletion in its own message, plus the new lines before it in that message. Deletions themselves
+are judged against the history alone.
+
+Where we read the rule text in a particular way:
+- TR019 also fails when the toewijzing belongs to another client (another Bsn): a start for client A on
+  client B's ToewijzingNummer is not "related" to that toewijzing. Like TR063's toelichting says, lines
+  with StatusAanlevering 3 get no further content checks, so TR019 skips them (TR063 covers them).
+- TR074 also checks uniqueness inside the message ("niet alleen uniek binnen het bericht zelf"), because
+  the in-message TR101 is not implemented: a second line with the key of another line in the message
+  fails, including a delete and re-send of the same key in one message (IV008 point 2).
+- TR326: a start stops being "actueel" with any stop for it, temporary (reden 20) or definitive
+  (OP289, OP379: after a (tijdelijke) stop a new start may follow). A second new start for the same
+  toegewezen product in one message fails as well.
 """
 
 from __future__ import annotations
@@ -20,14 +35,21 @@ from gateway.validation.rules.registry import Fault
 
 START_SLEUTEL = ("bsn", "toewijzingnummer", "categorie", "code", "begindatum")
 STOP_SLEUTEL = (*START_SLEUTEL, "reden", "einddatum")
+SLEUTELS = {"start": START_SLEUTEL, "stop": STOP_SLEUTEL}
 
 
-def _lines(ctx: CrossContext) -> Iterator[tuple[etree._Element, Feit]]:
-    name = "StartProduct" if ctx.bericht.naam == "WMO305" else "StopProduct"
-    gemeente, aanbieder = partijen(ctx)
-    bsn = text(ctx.root, "Client", "Bsn")
-    for line in elements(ctx.root, name):
-        yield line, levering(line, bsn, gemeente, aanbieder)
+def _eigen_soort(ctx: CrossContext) -> str:
+    return "start" if ctx.bericht.naam == "WMO305" else "stop"
+
+
+def _lines(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
+    def build() -> list[tuple[etree._Element, Feit]]:
+        name = "StartProduct" if _eigen_soort(ctx) == "start" else "StopProduct"
+        gemeente, aanbieder = partijen(ctx)
+        bsn = text(ctx.root, "Client", "Bsn")
+        return [(line, levering(line, bsn, gemeente, aanbieder)) for line in elements(ctx.root, name)]
+
+    return ctx.memo("regels", build)  # type: ignore[no-any-return]
 
 
 def _earlier(ctx: CrossContext, soort: str, nummer: str | None) -> list[Feit]:
@@ -52,20 +74,39 @@ def _current(facts: list[Feit], fields: tuple[str, ...]) -> list[Feit]:
     return list(standing.values())
 
 
+def _staand(ctx: CrossContext, soort: str, nummer: str | None, *, voor: int | None = None) -> list[Feit]:
+    """Deliveries of `soort` for toewijzing `nummer` that stand. With `voor` (the index of a new line of this
+    message) the message's own deletions apply first and its new lines before `voor` count as earlier."""
+    facts = list(_earlier(ctx, soort, nummer))
+    if voor is not None and soort == _eigen_soort(ctx):
+        lines = _lines(ctx)
+        facts += [f for _, f in lines if f["status"] == STATUS_VERWIJDEREN and f["toewijzingnummer"] == nummer]
+        facts += [f for _, f in lines[:voor] if f["status"] != STATUS_VERWIJDEREN and f["toewijzingnummer"] == nummer]
+    return _current(facts, SLEUTELS[soort])
+
+
 def _same_start(stop: Feit, start: Feit) -> bool:
+    """TR413-TR415 compare Bsn, ToewijzingNummer and Begindatum; facts are already per ToewijzingNummer."""
     return stop.get("bsn") == start.get("bsn") and stop.get("begindatum") == start.get("begindatum")
 
 
 @cross_rule(
     "TR019", retourcode="9019", berichten=["WMO305", "WMO307"],
-    melding="Er is geen toewijzing bekend met dit ToewijzingNummer voor deze gemeente en aanbieder. "
-            "Neem het ToewijzingNummer over uit de WMO301 waarmee de ondersteuning is toegewezen.",
-    omschrijving="Start/stop hoort bij een bekende toewijzing (ToewijzingNummer).",
+    melding="Er is geen toewijzing voor deze cliënt bekend met dit ToewijzingNummer voor deze gemeente en "
+            "aanbieder. Neem het ToewijzingNummer over uit de WMO301 waarmee de ondersteuning aan deze cliënt "
+            "is toegewezen.",
+    omschrijving="Start/stop hoort bij een bekende toewijzing (ToewijzingNummer) van dezelfde cliënt.",
 )
 def tr019(ctx: CrossContext) -> Iterator[Fault]:
     for line, feit in _lines(ctx):
-        if toewijzing(ctx, feit["toewijzingnummer"]) is None and (ctx.strict or client_bekend(ctx, feit["bsn"])):
-            yield Fault([child(line, "ToewijzingNummer")])
+        if feit["status"] == STATUS_VERWIJDEREN:
+            continue
+        tw = toewijzing(ctx, feit["toewijzingnummer"])
+        if tw is None:
+            if ctx.strict or client_bekend(ctx, feit["bsn"]):
+                yield Fault([child(line, "ToewijzingNummer")])
+        elif tw.get("bsn") != feit["bsn"]:
+            yield Fault([child(line, "ToewijzingNummer")], detail="de toewijzing hoort bij een andere cliënt")
 
 
 @cross_rule(
@@ -76,12 +117,12 @@ def tr019(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="Verwijderen (status 3) kan alleen een eerder ontvangen aanlevering met dezelfde sleutel.",
 )
 def tr063(ctx: CrossContext) -> Iterator[Fault]:
-    soort, fields = ("start", START_SLEUTEL) if ctx.bericht.naam == "WMO305" else ("stop", STOP_SLEUTEL)
+    soort = _eigen_soort(ctx)
     for line, feit in _lines(ctx):
         if feit["status"] != STATUS_VERWIJDEREN:
             continue
-        earlier = _current(_earlier(ctx, soort, feit["toewijzingnummer"]), fields)
-        if any(_key(e, fields) == _key(feit, fields) for e in earlier):
+        earlier = _staand(ctx, soort, feit["toewijzingnummer"])
+        if any(_key(e, SLEUTELS[soort]) == _key(feit, SLEUTELS[soort]) for e in earlier):
             continue
         if ctx.strict or toewijzing(ctx, feit["toewijzingnummer"]) is not None:
             yield Fault([child(line, "StatusAanlevering")])
@@ -97,44 +138,49 @@ def tr071(ctx: CrossContext) -> Iterator[Fault]:
     for line, feit in _lines(ctx):
         if feit["status"] != STATUS_VERWIJDEREN:
             continue
-        stops = _current(_earlier(ctx, "stop", feit["toewijzingnummer"]), STOP_SLEUTEL)
-        if any(_same_start(s, feit) for s in stops):
+        if any(_same_start(s, feit) for s in _staand(ctx, "stop", feit["toewijzingnummer"])):
             yield Fault([child(line, "StatusAanlevering")])
 
 
 @cross_rule(
     "TR074", retourcode="9074", berichten=["WMO305", "WMO307"],
-    melding="Er is al eerder een aanlevering met dezelfde logische sleutel ontvangen. Een correctie stuurt eerst "
-            "de oude aanlevering met StatusAanlevering 3 en daarna de nieuwe.",
-    omschrijving="Met StatusAanlevering 1 is de sleutel nieuw, ook tegen eerder ontvangen berichten.",
+    melding="Deze logische sleutel is al gebruikt, in een eerder ontvangen bericht of elders in dit bericht. "
+            "Een correctie stuurt eerst de oude aanlevering met StatusAanlevering 3 en daarna de nieuwe; valt "
+            "de correctie buiten de sleutel (zoals ToewijzingIngangsdatum), stuur de nieuwe dan in een apart "
+            "bericht.",
+    omschrijving="Met StatusAanlevering 1 is de sleutel nieuw, in het bericht en tegen eerder ontvangen berichten.",
 )
 def tr074(ctx: CrossContext) -> Iterator[Fault]:
-    soort, fields = ("start", START_SLEUTEL) if ctx.bericht.naam == "WMO305" else ("stop", STOP_SLEUTEL)
-    for line, feit in _lines(ctx):
+    soort = _eigen_soort(ctx)
+    fields = SLEUTELS[soort]
+    lines = _lines(ctx)
+    for i, (line, feit) in enumerate(lines):
         if feit["status"] != STATUS_NIEUW:
             continue
-        earlier = _current(_earlier(ctx, soort, feit["toewijzingnummer"]), fields)
-        if any(_key(e, fields) == _key(feit, fields) for e in earlier):
-            yield Fault([child(line, "ToewijzingNummer"), child(line, "Begindatum")])
+        k = _key(feit, fields)
+        in_bericht = any(_key(f, fields) == k and (j < i or f["status"] == STATUS_VERWIJDEREN)
+                         for j, (_, f) in enumerate(lines) if j != i)
+        eerder = any(_key(e, fields) == k for e in _staand(ctx, soort, feit["toewijzingnummer"]))
+        if in_bericht or eerder:
+            yield Fault([child(line, "ToewijzingNummer"), child(line, "Begindatum")],
+                        detail="elders in dit bericht" if in_bericht and not eerder else None)
 
 
 @cross_rule(
     "TR326", retourcode="9326", berichten=["WMO305"],
     melding="Voor dit toegewezen product loopt nog een levering die niet is gestopt. Stuur eerst een "
-            "stopbericht (WMO307) voor de lopende levering.",
+            "stopbericht (WMO307) voor de lopende levering, of verwijder de onjuiste start (StatusAanlevering 3).",
     omschrijving="Geen nieuwe start zolang er een actuele start (zonder stop) bij de toewijzing is.",
 )
 def tr326(ctx: CrossContext) -> Iterator[Fault]:
-    for line, feit in _lines(ctx):
+    for i, (line, feit) in enumerate(_lines(ctx)):
         if feit["status"] != STATUS_NIEUW:
             continue
-        starts = _current(_earlier(ctx, "start", feit["toewijzingnummer"]), START_SLEUTEL)
-        stops = _current(_earlier(ctx, "stop", feit["toewijzingnummer"]), STOP_SLEUTEL)
-        for start in starts:
+        stops = _staand(ctx, "stop", feit["toewijzingnummer"])
+        for start in _staand(ctx, "start", feit["toewijzingnummer"], voor=i):
             if _key(start, START_SLEUTEL) == _key(feit, START_SLEUTEL):
                 continue  # the same delivery again is TR074's finding
-            stopped_for_good = any(_same_start(s, start) and s.get("reden") != REDEN_TIJDELIJK for s in stops)
-            if start.get("bsn") == feit["bsn"] and not stopped_for_good:
+            if start.get("bsn") == feit["bsn"] and not any(_same_start(s, start) for s in stops):
                 yield Fault([child(line, "ToewijzingNummer"), child(line, "Begindatum")])
                 break
 
@@ -149,7 +195,7 @@ def tr382(ctx: CrossContext) -> Iterator[Fault]:
     for line, feit in _lines(ctx):
         if feit["status"] == STATUS_VERWIJDEREN:
             continue
-        starts = _current(_earlier(ctx, "start", feit["toewijzingnummer"]), START_SLEUTEL)
+        starts = _staand(ctx, "start", feit["toewijzingnummer"])
         if not starts and not ctx.strict:
             continue  # lenient: the start was never seen here
         wanted = _key(feit, START_SLEUTEL)
@@ -157,9 +203,10 @@ def tr382(ctx: CrossContext) -> Iterator[Fault]:
             yield Fault([child(line, "ToewijzingNummer"), child(line, "Product"), child(line, "Begindatum")])
 
 
-def _earlier_stops_same_start(ctx: CrossContext, feit: Feit) -> list[Feit]:
-    stops = _current(_earlier(ctx, "stop", feit["toewijzingnummer"]), STOP_SLEUTEL)
-    return [s for s in stops if _same_start(s, feit)]
+def _eerdere_stops(ctx: CrossContext, i: int, feit: Feit) -> list[Feit]:
+    """Standing stops for the same start, except this very stop sent again (that is TR074's finding)."""
+    return [s for s in _staand(ctx, "stop", feit["toewijzingnummer"], voor=i)
+            if _same_start(s, feit) and _key(s, STOP_SLEUTEL) != _key(feit, STOP_SLEUTEL)]
 
 
 @cross_rule(
@@ -169,10 +216,10 @@ def _earlier_stops_same_start(ctx: CrossContext, feit: Feit) -> list[Feit]:
     omschrijving="Geen tweede tijdelijke stop (reden 20) voor dezelfde Bsn, toewijzing en begindatum.",
 )
 def tr413(ctx: CrossContext) -> Iterator[Fault]:
-    for line, feit in _lines(ctx):
+    for i, (line, feit) in enumerate(_lines(ctx)):
         if feit["status"] == STATUS_VERWIJDEREN or feit["reden"] != REDEN_TIJDELIJK:
             continue
-        if any(s.get("reden") == REDEN_TIJDELIJK for s in _earlier_stops_same_start(ctx, feit)):
+        if any(s.get("reden") == REDEN_TIJDELIJK for s in _eerdere_stops(ctx, i, feit)):
             yield Fault([child(line, "RedenBeeindiging")])
 
 
@@ -183,10 +230,10 @@ def tr413(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="Een latere stop voor dezelfde sleutel zet de einddatum niet terug.",
 )
 def tr414(ctx: CrossContext) -> Iterator[Fault]:
-    for line, feit in _lines(ctx):
+    for i, (line, feit) in enumerate(_lines(ctx)):
         if feit["status"] == STATUS_VERWIJDEREN or not feit["einddatum"]:
             continue
-        earlier = [s["einddatum"] for s in _earlier_stops_same_start(ctx, feit) if s.get("einddatum")]
+        earlier = [s["einddatum"] for s in _eerdere_stops(ctx, i, feit) if s.get("einddatum")]
         if earlier and feit["einddatum"] < max(earlier):
             yield Fault([child(line, "Einddatum")])
 
@@ -198,8 +245,8 @@ def tr414(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="Geen nieuwe stop na een definitieve stop voor dezelfde sleutel.",
 )
 def tr415(ctx: CrossContext) -> Iterator[Fault]:
-    for line, feit in _lines(ctx):
+    for i, (line, feit) in enumerate(_lines(ctx)):
         if feit["status"] == STATUS_VERWIJDEREN:
             continue
-        if any(s.get("reden") != REDEN_TIJDELIJK for s in _earlier_stops_same_start(ctx, feit)):
+        if any(s.get("reden") != REDEN_TIJDELIJK for s in _eerdere_stops(ctx, i, feit)):
             yield Fault([child(line, "RedenBeeindiging")])

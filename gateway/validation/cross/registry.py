@@ -5,7 +5,7 @@ seen — because it was exchanged before the gateway was installed, or through a
 
 | rule | needs | strict | lenient |
 |---|---|---|---|
-| TR019, TR338 | the toewijzing | unknown → fault | fault only when the gateway knows this client at this aanbieder |
+| TR019, TR338 | the toewijzing | unknown → fault | fault only when the gateway knows this client at this aanbieder; a toewijzing of another client is a fault in both modes |
 | TR063 | the delivery to delete | unknown → fault | fault only when the gateway knows the toewijzing |
 | TR382 (9069) | the start being stopped | unknown → fault | fault only when starts for the toewijzing are known |
 | TR304 | the client | unknown → fault | fault only when the gateway knows toewijzingen between the two parties |
@@ -13,6 +13,8 @@ seen — because it was exchanged before the gateway was installed, or through a
 | TR307, TR308, TR321, TR322 | the toewijzing | skipped when unknown (TR338 reports that) | same |
 | TR056, TR074, TR071, TR326, TR413, TR414, TR415, TR314, TR333 | positive evidence | fire only on it | same |
 | TR135 | today's date | always | always |
+
+`catalogus.regels()` gives the same table as data (the README lists it); a test keeps the two in step.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""TR056 (identificatie unique) and TR135 (dagtekening not in the future): every message type."""
+"""TR056 (identificatie unique) and TR135 (dagtekening not in the future): every message type.
+
+TR056, like every cross rule, sees only accepted messages: a message rejected on a technical rule counts as
+not sent (OP286), so its Identificatie may be used again for the corrected message. TR135 is checked on the
+header's Dagtekening against the receiving system's date, which the caller passes in (`today`).
+"""
 
 from __future__ import annotations
 
