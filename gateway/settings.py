@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    # Transport: where messages go (routing table) and how long the outbox keeps trying.
+    routes_file: str = Field(default="config/routes.toml", description="routing table (TOML)")
+    # Digikoppeling's reliable-messaging default: keep retrying for 5 days before giving up.
+    transport_horizon_s: int = 5 * 24 * 3600
+    transport_retry_basis_s: float = 30.0  # first retry after about this long, doubling per attempt
+    transport_retry_max_s: float = 3600.0  # never wait longer than this between attempts
+    transport_lease_s: int = 300  # a worker that died mid-send frees its delivery after this long
+    transport_timeout_s: float = 30.0
+    worker_interval_s: float = 2.0
+    # When set, the GGk hub must present this bearer token on POST /ggk.
+    ggk_inbound_token: str | None = None
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

@@ -17,3 +17,11 @@ def test_every_registered_rule_code_is_in_the_table() -> None:
     table = markdown_table()
     for r in all_rules():
         assert f"| {r.code} | {r.retourcode} |" in table
+
+
+def test_every_cross_rule_code_is_in_the_table() -> None:
+    from gateway.validation.cross.registry import all_cross_rules
+
+    table = markdown_table()
+    for r in all_cross_rules():
+        assert f"| {r.code} | {r.retourcode} |" in table

@@ -7,6 +7,7 @@ admin pages, transport inbox) applies the same ones.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,8 @@ class GatewayService:
         self.cross_rules = cross_rules
         # A JSON or XML body may carry a message of up to the message limit plus envelope overhead.
         self.max_request_bytes = settings.max_bericht_bytes + 1024 * 1024
+        # Set by the transport when it is installed: queue an accepted message for its addressee (id, actor).
+        self.na_acceptatie: Callable[[str, str], None] | None = None
 
     # -- identity -------------------------------------------------------------------------------
     def authenticate(self, key: str) -> Principal | None:
@@ -83,6 +86,8 @@ class GatewayService:
         self._check_sender(data, caller)
         received = repository.receive(self.sessions, data, party=caller.actor, cross_rules=self.cross_rules,
                                       max_bytes=self.settings.max_bericht_bytes)
+        if not received.duplicaat and received.status == "accepted" and self.na_acceptatie is not None:
+            self.na_acceptatie(received.id, caller.actor)
         if not received.duplicaat:
             self.metrics.berichten.labels(received.bericht or "onbekend", received.status).inc()
             for f in received.errors:

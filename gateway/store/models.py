@@ -185,3 +185,80 @@ class Feit(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_feit_soort_sleutel", "soort", "sleutel", "id"), Index("ix_feit_bericht", "bericht_id"))
+
+
+class Aflevering(Base):
+    """One outgoing envelope in the durable outbox: committed before anything is sent, worked by the worker.
+
+    status: pending (due) | sending (leased by a worker until volgende_poging_at) | failed (a transient failure,
+    retried at volgende_poging_at) | delivered | dead_letter (refused or past the retry horizon).
+    """
+
+    __tablename__ = "aflevering"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id"))
+    adapter: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(255))
+    credentials: Mapped[str | None] = mapped_column(String(64))  # name of the environment variable, never the secret
+    functie: Mapped[str] = mapped_column(String(8))  # WMO301 …
+    zender: Mapped[str] = mapped_column(String(8))
+    ontvanger: Mapped[str] = mapped_column(String(8))
+    envelop_id: Mapped[str] = mapped_column(String(64))  # StUF referentienummer / VECOZO traceerId
+    conversatie_id: Mapped[str | None] = mapped_column(String(64))
+    antwoord_op: Mapped[str | None] = mapped_column(String(64))  # crossRefnummer / alsAntwoordOp
+    status: Mapped[str] = mapped_column(String(16))
+    pogingen: Mapped[int] = mapped_column(Integer, default=0)
+    volgende_poging_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    laatste_fout: Mapped[str | None] = mapped_column(Text)
+    wachtrij_sinds: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # retry horizon
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    pogingen_log: Mapped[list[AfleveringPoging]] = relationship(
+        back_populates="aflevering", cascade="all, delete-orphan", order_by="AfleveringPoging.id"
+    )
+
+    __table_args__ = (
+        Index("ix_aflevering_due", "status", "volgende_poging_at"),
+        Index("ix_aflevering_bericht", "bericht_id"),
+        UniqueConstraint("envelop_id", name="uq_aflevering_envelop"),
+    )
+
+
+class AfleveringPoging(Base):
+    """One attempt to hand an envelope over: what came back, for the admin console and for diagnosis."""
+
+    __tablename__ = "aflevering_poging"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    aflevering_id: Mapped[int] = mapped_column(ForeignKey("aflevering.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resultaat: Mapped[str] = mapped_column(String(16))  # ok | tijdelijk | definitief
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    fout: Mapped[str | None] = mapped_column(Text)
+
+    aflevering: Mapped[Aflevering] = relationship(back_populates="pogingen_log")
+
+    __table_args__ = (Index("ix_aflevering_poging_aflevering", "aflevering_id", "id"),)
+
+
+class Ontvangst(Base):
+    """An envelope that arrived through a transport: makes receiving idempotent per (zender, envelop_id) and
+    keeps the ids the answer must refer to (crossRefnummer, conversatieId, alsAntwoordOp)."""
+
+    __tablename__ = "ontvangst"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    adapter: Mapped[str] = mapped_column(String(32))
+    zender: Mapped[str] = mapped_column(String(8))
+    envelop_id: Mapped[str] = mapped_column(String(64))
+    conversatie_id: Mapped[str | None] = mapped_column(String(64))
+    functie: Mapped[str | None] = mapped_column(String(8))
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("zender", "envelop_id", name="uq_ontvangst_envelop"),
+        Index("ix_ontvangst_bericht", "bericht_id"),
+    )

@@ -37,5 +37,15 @@ def markdown_table(rules: list[Rule] | None = None) -> str:
         "|---|---|---|---|",
     ]
     lines += [f"| {code} | {rc} | {' '.join(msgs)} | {text} |" for code, rc, msgs, text in rows]
+    if rules is None:
+        from gateway.validation.cross import catalogus as cross
+
+        lines += [
+            "",
+            "Rules that need earlier messages (checked against the store; `IWMO_MODE` strict or lenient decides what",
+            "happens when the earlier message was never seen here):",
+            "",
+            cross.markdown_table(),
+        ]
     lines += ["", END]
     return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""The transport's HTTP side in the API app: the GGk hub's deliveries (`POST /ggk`), the overdue-answers list
+(`GET /api/v1/achterstallig`) and its Prometheus gauge, and queueing of accepted API submissions.
+
+`POST /ggk` answers only after the envelope is committed: 200 with an empty SOAP body when it is ours and
+stored, a Fo01 in a SOAP Fault when we refuse it (StUF055 for a payload that fails its XSD: stored, but no
+retourbericht, IV028). The same envelope twice is stored once and gets the same answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from lxml import etree
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.api.auth import Principal
+from gateway.api.deps import principal
+from gateway.api.problems import PROBLEM_RESPONSES
+from gateway.settings import Settings
+from gateway.store.lifecycle import Status, transition
+from gateway.store.models import Bericht
+from gateway.transport import envelope
+from gateway.transport.adapter import Ontvangen
+from gateway.transport.ontvangst import Aankomst, Inbox
+from gateway.transport.outbox import plan_als_nodig
+from gateway.transport.routing import Routeringstabel, laad, leeg
+from gateway.transport.watchdog import AchterstalligCollector, achterstallig
+from gateway.validation.findings import TRANSPORT_CODES
+
+log = logging.getLogger("gateway.transport.inbound")
+
+SOAP_XML = "text/xml; charset=utf-8"
+STUF055 = "StUF055"  # the payload does not conform to its schema (the gemeente side's Fo01 code)
+IB005 = "IB005"  # gemeentecode unknown here
+IB010 = "IB010"  # aanbieder not connected here
+
+
+def routes_uit(settings: Settings) -> Routeringstabel:
+    """The routing table if there is one; a gateway without transport simply has no routes. A table that
+    exists but is wrong stops start-up (RouteringFout names every fault)."""
+    pad = Path(settings.routes_file)
+    if not pad.exists():
+        log.info("geen routeringstabel op %s: berichten blijven in de API", pad)
+        return leeg()
+    return laad(pad)
+
+
+# -- SOAP answers ------------------------------------------------------------------------------------------
+
+def _lege_soap() -> bytes:
+    env = etree.Element(f"{{{envelope.SOAP_NS}}}Envelope", nsmap={"soap": envelope.SOAP_NS})
+    etree.SubElement(env, f"{{{envelope.SOAP_NS}}}Body")
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def _soap_fault(code: str, tekst: str) -> bytes:
+    """A bare SOAP 1.1 fault, for an envelope so broken that no Fo01 can refer to it."""
+    ns = envelope.SOAP_NS
+    env = etree.Element(f"{{{ns}}}Envelope", nsmap={"soap": ns})
+    fault = etree.SubElement(etree.SubElement(env, f"{{{ns}}}Body"), f"{{{ns}}}Fault")
+    etree.SubElement(fault, "faultcode").text = "soap:Client"
+    etree.SubElement(fault, "faultstring").text = f"{code}: {tekst}"[:1000]
+    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+
+
+def _fo01(e: envelope.Envelop, code: str, omschrijving: str, details: str | None = None) -> Response:
+    data, _ = envelope.fout(zender=e.ontvanger, ontvanger=e.zender, cross_refnummer=e.referentienummer, code=code,
+                            plek="client", omschrijving=omschrijving[:200], details=(details or None) and details[:1000],
+                            functie=e.functie if details is None else None, als_fault=True)
+    return Response(data, status_code=500, media_type=SOAP_XML)  # SOAP 1.1 carries faults with HTTP 500
+
+
+def _xsd_fout(e: envelope.Envelop, aankomst: Aankomst) -> Response:
+    eerste = next(f for f in aankomst.fouten if f.code in TRANSPORT_CODES)
+    plek = ", ".join(eerste.locatie)
+    details = f"{eerste.code} {plek}: {eerste.melding}" if plek else f"{eerste.code}: {eerste.melding}"
+    return _fo01(e, STUF055, f"Berichtbody van {e.functie} is niet conform het iWmo-schema; er volgt geen "
+                             "retourbericht. Herstel het bericht en verstuur het opnieuw.", details)
+
+
+# -- the receiving use cases -------------------------------------------------------------------------------
+
+class TransportIngang:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], inbox: Inbox, routes: Routeringstabel):
+        self.settings = settings
+        self.sessions = sessions
+        self.inbox = inbox
+        self.routes = routes
+        self.eigen = frozenset(settings.identiteit)
+
+    def ggk(self, data: bytes) -> Response:
+        try:
+            e = envelope.lees(data, max_bytes=envelope.MAX_ENVELOP_BYTES)
+        except envelope.EnvelopFout as exc:
+            return Response(_soap_fault(exc.code, exc.omschrijving), status_code=500, media_type=SOAP_XML)
+        if self.eigen and e.ontvanger not in self.eigen:
+            code = IB005 if len(e.ontvanger) == 4 else IB010
+            return _fo01(e, code, f"Organisatie {e.ontvanger} wordt niet door deze gateway bediend; controleer de "
+                                  "ontvanger in de envelop of de routering van de GGk.")
+        if e.soort == envelope.FO01:
+            assert e.fout is not None and e.cross_refnummer is not None
+            ons = self.inbox.fout_ontvangen(e.cross_refnummer, code=e.fout.code, omschrijving=e.fout.omschrijving,
+                                            zender=e.zender)
+            if not ons:
+                log.warning("Fo01 %s van %s verwijst naar onbekende envelop %s", e.fout.code, e.zender,
+                            e.cross_refnummer)
+            return Response(_lege_soap(), media_type=SOAP_XML)
+        o = Ontvangen(id=e.referentienummer, envelop_id=e.referentienummer, payload=e.payload or b"",
+                      zender=e.zender, ontvanger=e.ontvanger, functie=e.functie,
+                      conversatie_id=e.cross_refnummer or e.referentienummer, antwoord_op=e.cross_refnummer)
+        aankomst = self.inbox.ontvang(o, adapter="ggk")
+        log.info("GGk-envelop %s (%s) ontvangen: %s%s", e.referentienummer, e.functie, aankomst.status,
+                 " (duplicaat)" if aankomst.duplicaat else "", extra={"bericht_id": aankomst.bericht_id})
+        if aankomst.schema_afgekeurd:
+            return _xsd_fout(e, aankomst)
+        return Response(_lege_soap(), media_type=SOAP_XML)
+
+    def na_acceptatie(self, bericht_id: str, actor: str) -> None:
+        """An accepted API submission for another organisation goes into the outbox; a WMO325 also closes its
+        WMO323 (the back-office answered it)."""
+        with self.sessions() as session, session.begin():
+            row = session.get(Bericht, bericht_id)
+            if row is None:
+                return
+            aflevering = plan_als_nodig(session, row, self.routes, actor=actor, eigen_partijen=self.eigen)
+            if aflevering is not None and row.berichttype == "WMO325" and row.antwoord_op_id:
+                declaratie = session.get(Bericht, row.antwoord_op_id)
+                if declaratie is not None and declaratie.status == Status.ACCEPTED:
+                    transition(session, declaratie, Status.ANSWERED, actor=actor, action="declaratie_beantwoord",
+                               details={"antwoord": row.id})
+
+
+# -- HTTP --------------------------------------------------------------------------------------------------
+
+class AchterstalligAntwoord(BaseModel):
+    id: str
+    bericht: str
+    identificatie: str | None
+    verzender: str | None
+    adressaat: str | None
+    verzonden_op: dt.date
+    verwacht: str = Field(description="het bericht dat had moeten komen: retourbericht of WMO325")
+    regel: str = Field(description="OP090 (retourbericht, 3 werkdagen) of OP090x4 (WMO325, 10 werkdagen)")
+    uiterlijk: dt.date
+    werkdagen_te_laat: int
+
+
+def _ingang(request: Request) -> TransportIngang:
+    return request.app.state.transport
+
+
+router = APIRouter()
+
+
+@router.post("/ggk", tags=["transport"], summary="Aflevering door de GGk (StUF-GGk Di01/Du01/Fo01, SOAP 1.1)",
+             response_class=Response,
+             responses={200: {"content": {SOAP_XML: {}}, "description": "opgeslagen (lege SOAP Body)"},
+                        500: {"content": {SOAP_XML: {}}, "description": "geweigerd: Fo01 in een SOAP Fault"}})
+async def ggk(request: Request) -> Response:
+    ingang = _ingang(request)
+    token = ingang.settings.ggk_inbound_token
+    if token:
+        gegeven = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(gegeven.encode(), token.encode()):
+            return Response(_soap_fault("IB002", "organisatie niet geautoriseerd: geef het afgesproken token mee"),
+                            status_code=401, media_type=SOAP_XML)
+    grens = envelope.MAX_ENVELOP_BYTES + 64 * 1024
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > grens:
+            return Response(_soap_fault(envelope.IB003_TE_GROOT, f"envelop groter dan {envelope.MAX_ENVELOP_BYTES} "
+                                                                 "bytes; splits het bericht"),
+                            status_code=500, media_type=SOAP_XML)
+        chunks.append(chunk)
+    return await run_in_threadpool(ingang.ggk, b"".join(chunks))
+
+
+@router.get("/api/v1/achterstallig", tags=["transport"], response_model=list[AchterstalligAntwoord],
+            responses=PROBLEM_RESPONSES,
+            summary="Verzonden heenberichten waarvan het retourbericht of de WMO325 te laat is (OP090, OP090x4)")
+def lijst_achterstallig(request: Request, caller: Annotated[Principal, Depends(principal)]
+                        ) -> list[AchterstalligAntwoord]:
+    ingang = _ingang(request)
+    with ingang.sessions() as session:
+        rijen = achterstallig(session, partij=None if caller.admin else caller.party)
+    return [AchterstalligAntwoord(id=a.bericht_id, bericht=a.bericht, identificatie=a.identificatie,
+                                  verzender=a.verzender, adressaat=a.adressaat, verzonden_op=a.verzonden_op,
+                                  verwacht=a.verwacht, regel=a.regel, uiterlijk=a.uiterlijk,
+                                  werkdagen_te_laat=a.werkdagen_te_laat) for a in rijen]
+
+
+def install(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    service = app.state.service
+    routes = routes_uit(settings)
+    inbox = Inbox(service.sessions, routes, cross_rules=service.cross_rules, max_bytes=settings.max_bericht_bytes,
+                  eigen_partijen=frozenset(settings.identiteit))
+    ingang = TransportIngang(settings, service.sessions, inbox, routes)
+    app.state.transport = ingang
+    service.na_acceptatie = ingang.na_acceptatie
+    app.state.metrics.registry.register(AchterstalligCollector(service.sessions))
+    app.include_router(router)

@@ -1,0 +1,173 @@
+"""The routing table: which transport carries messages to which organisation (config/routes.toml).
+
+Routing looks at the envelope only: the addressee's code and the message type. A table is checked as a
+whole when it is loaded, so a gateway with a typo in its routes refuses to start instead of dead-lettering
+messages later. Lookup order: the addressee's own code with this message type, its code for any type, then
+the catch-all "*" with this type, then "*".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.standard import catalogue
+from gateway.standard.gemeenten import bestaat as gemeente_bestaat
+from gateway.transport.adapter import OnbekendeAdapter, Verbinding, fabriek
+
+IEDEREEN = "*"
+_GEMEENTECODE = re.compile(r"\d{4}")
+_AGB_CODE = re.compile(r"\d{8}")
+_ENV_NAAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    naar: tuple[str, ...]
+    adapter: str
+    endpoint: str
+    credentials: str | None = None
+    berichten: frozenset[str] = frozenset()  # empty: every message type
+    ophalen: bool = False  # the worker pulls inbound envelopes through this route's transport
+
+    @property
+    def verbinding(self) -> Verbinding:
+        return Verbinding(self.adapter, self.endpoint, self.credentials)
+
+
+class RouteringFout(ValueError):
+    """The routing table cannot be used; `problemen` names every fault with its place in the file."""
+
+    def __init__(self, bron: str, problemen: list[str]):
+        self.problemen = problemen
+        super().__init__(f"{bron}: de routeringstabel is niet bruikbaar:\n  " + "\n  ".join(problemen))
+
+
+@dataclass
+class Routeringstabel:
+    routes: list[Route] = field(default_factory=list)
+    _index: dict[tuple[str, str | None], Route] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for route in self.routes:
+            for code in route.naar:
+                for bericht in route.berichten or {None}:
+                    self._index.setdefault((code, bericht), route)
+
+    def voor(self, adressaat: str, functie: str | None = None) -> Route | None:
+        for sleutel in ((adressaat, functie), (adressaat, None), (IEDEREEN, functie), (IEDEREEN, None)):
+            route = self._index.get(sleutel)
+            if route is not None:
+                return route
+        return None
+
+    def verbindingen_om_op_te_halen(self) -> list[Verbinding]:
+        """Each distinct transport to pull from, once."""
+        gezien: dict[Verbinding, None] = {}
+        for route in self.routes:
+            if route.ophalen:
+                gezien.setdefault(route.verbinding)
+        return list(gezien)
+
+
+def _controleer_code(code: object, plek: str) -> str | None:
+    if not isinstance(code, str):
+        return f"{plek}: {code!r} is geen tekst; geef een gemeentecode (4 cijfers), AGB-code (8 cijfers) of \"*\""
+    if code == IEDEREEN or _AGB_CODE.fullmatch(code):
+        return None
+    if _GEMEENTECODE.fullmatch(code):
+        if not gemeente_bestaat(code):
+            return (f"{plek}: gemeentecode {code} staat niet in de CBS-gemeentelijke indeling 2026; "
+                    "controleer de code (bijvoorbeeld 0599 voor Rotterdam)")
+        return None
+    return f"{plek}: {code!r} is geen gemeentecode (4 cijfers) of AGB-code (8 cijfers)"
+
+
+def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen: bool = False) -> Routeringstabel:
+    problemen: list[str] = []
+    ruw = data.get("route", [])
+    if not isinstance(ruw, list) or not ruw:
+        raise RouteringFout(bron, ["geen [[route]]-blokken gevonden; zie config/routes.example.toml"])
+    routes: list[Route] = []
+    gezien: dict[tuple[str, str | None], int] = {}
+    for i, blok in enumerate(ruw, start=1):
+        plek = f"[[route]] nr. {i}"
+        if not isinstance(blok, dict):
+            problemen.append(f"{plek}: verwacht een tabel met naar, adapter en endpoint")
+            continue
+        onbekend = set(blok) - {"naar", "adapter", "endpoint", "credentials", "berichten", "ophalen"}
+        if onbekend:
+            problemen.append(f"{plek}: onbekende sleutel(s) {', '.join(sorted(onbekend))}")
+        naar = blok.get("naar")
+        if isinstance(naar, str):
+            naar = [naar]
+        if not isinstance(naar, list) or not naar:
+            problemen.append(f"{plek}: 'naar' ontbreekt; geef een lijst codes, of [\"*\"] voor iedereen")
+            naar = []
+        for j, code in enumerate(naar, start=1):
+            fout = _controleer_code(code, f"{plek} naar[{j}]")
+            if fout:
+                problemen.append(fout)
+        adapter = blok.get("adapter")
+        if not isinstance(adapter, str):
+            problemen.append(f"{plek}: 'adapter' ontbreekt (ggk, vecozo, filesystem, memory of een plug-in)")
+        else:
+            try:
+                fabriek(adapter)
+            except OnbekendeAdapter as exc:
+                problemen.append(f"{plek}: {exc}")
+        endpoint = blok.get("endpoint")
+        if not isinstance(endpoint, str) or not endpoint.strip():
+            problemen.append(f"{plek}: 'endpoint' ontbreekt (een URL of, voor filesystem, een map)")
+        credentials = blok.get("credentials")
+        if credentials is not None:
+            if not isinstance(credentials, str) or not _ENV_NAAM.fullmatch(credentials):
+                problemen.append(f"{plek}: 'credentials' is de naam van een omgevingsvariabele, niet het geheim zelf")
+            elif eis_geheimen and credentials not in os.environ:
+                problemen.append(f"{plek}: omgevingsvariabele {credentials} is niet gezet; zet het token daarin")
+        berichten = blok.get("berichten", [])
+        namen: set[str] = set()
+        if not isinstance(berichten, list):
+            problemen.append(f"{plek}: 'berichten' is een lijst zoals [\"WMO301\", \"WMO325\"]")
+            berichten = []
+        for b in berichten:
+            try:
+                namen.add(catalogue.get(str(b)).naam)
+            except KeyError:
+                problemen.append(f"{plek}: berichten bevat {b!r}, geen iWmo 3.2-bericht")
+        ophalen = blok.get("ophalen", False)
+        if not isinstance(ophalen, bool):
+            problemen.append(f"{plek}: 'ophalen' is true of false")
+        for code in naar:
+            for b in sorted(namen) or [None]:
+                eerder = gezien.setdefault((str(code), b), i)
+                if eerder != i:
+                    wat = f"{code} ({b})" if b else str(code)
+                    problemen.append(f"{plek}: {wat} staat al in [[route]] nr. {eerder}; één route per bestemming")
+        if isinstance(adapter, str) and isinstance(endpoint, str):
+            routes.append(Route(tuple(str(c) for c in naar), adapter, endpoint.strip(),
+                                credentials if isinstance(credentials, str) else None, frozenset(namen),
+                                bool(ophalen)))
+    if problemen:
+        raise RouteringFout(bron, problemen)
+    return Routeringstabel(routes)
+
+
+def laad(pad: str | Path, *, eis_geheimen: bool = False) -> Routeringstabel:
+    pad = Path(pad)
+    try:
+        data = tomllib.loads(pad.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RouteringFout(str(pad), ["bestand bestaat niet; kopieer config/routes.example.toml en pas het aan "
+                                       "(of zet IWMO_ROUTES_FILE)"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RouteringFout(str(pad), [f"geen geldige TOML: {exc}"]) from None
+    return uit_data(data, bron=str(pad), eis_geheimen=eis_geheimen)
+
+
+def leeg() -> Routeringstabel:
+    """No routes: every message stays in the store for the API (a gateway without transport)."""
+    return Routeringstabel([])

@@ -1,0 +1,86 @@
+"""The routing table: checked as a whole at start-up with messages that name the place and the fix; lookup
+by addressee and message type with a catch-all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.transport.routing import RouteringFout, laad, uit_data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _tabel(*routes: dict[str, object], **kw: bool):  # type: ignore[no-untyped-def]
+    return uit_data({"route": list(routes)}, **kw)
+
+
+def test_the_example_routing_table_is_valid() -> None:
+    tabel = laad(REPO / "config" / "routes.example.toml")
+    route = tabel.voor("12345678", "WMO301")
+    assert route is not None and route.adapter == "ggk" and route.credentials == "IWMO_GGK_TOKEN"
+
+
+def test_lookup_prefers_the_addressee_and_type_then_the_addressee_then_the_catch_all() -> None:
+    tabel = _tabel(
+        {"naar": ["*"], "adapter": "vecozo", "endpoint": "http://hub", "ophalen": True},
+        {"naar": ["0599"], "adapter": "ggk", "endpoint": "http://ggk/ggk"},
+        {"naar": ["0599"], "adapter": "filesystem", "endpoint": "/tmp/decl", "berichten": ["WMO323"]},
+    )
+    assert tabel.voor("0599", "WMO323").adapter == "filesystem"  # type: ignore[union-attr]
+    assert tabel.voor("0599", "WMO305").adapter == "ggk"  # type: ignore[union-attr]
+    assert tabel.voor("87654321", "WMO302").adapter == "vecozo"  # type: ignore[union-attr]
+    assert [v.adapter for v in tabel.verbindingen_om_op_te_halen()] == ["vecozo"]
+
+
+def test_without_a_catch_all_an_unknown_addressee_has_no_route() -> None:
+    assert _tabel({"naar": ["0599"], "adapter": "ggk", "endpoint": "http://ggk"}).voor("0363") is None
+
+
+def _fouten(*routes: dict[str, object], **kw: bool) -> list[str]:
+    with pytest.raises(RouteringFout) as exc:
+        _tabel(*routes, **kw)
+    return exc.value.problemen
+
+
+def test_an_unknown_adapter_is_named_with_the_available_ones() -> None:
+    [fout] = _fouten({"naar": ["*"], "adapter": "smtp", "endpoint": "x"})
+    assert "[[route]] nr. 1" in fout and "'smtp'" in fout and "ggk" in fout and "iwmo_gateway.transport" in fout
+
+
+def test_malformed_codes_and_gemeentecodes_outside_the_cbs_list_are_refused() -> None:
+    fouten = _fouten({"naar": ["123", "0599", "9999", "12345678", "AGB1234X"], "adapter": "ggk", "endpoint": "x"})
+    assert len(fouten) == 3
+    assert "naar[1]" in fouten[0] and "'123'" in fouten[0]
+    assert "naar[3]" in fouten[1] and "9999" in fouten[1] and "CBS" in fouten[1]
+    assert "naar[5]" in fouten[2]
+
+
+def test_every_fault_in_the_table_is_reported_at_once() -> None:
+    fouten = _fouten(
+        {"naar": ["*"], "adapter": "ggk"},
+        {"naar": ["*"], "adapter": "ggk", "endpoint": "x", "credentials": "Bearer abc.def", "berichten": ["WMO999"]},
+        {"naar": ["0599"], "adapter": "ggk", "endpoint": "y", "poort": 8},
+    )
+    tekst = "\n".join(fouten)
+    assert "nr. 1: 'endpoint' ontbreekt" in tekst
+    assert "nr. 2: 'credentials' is de naam van een omgevingsvariabele" in tekst
+    assert "WMO999" in tekst and "staat al in [[route]] nr. 1" in tekst and "onbekende sleutel(s) poort" in tekst
+
+
+def test_a_missing_secret_stops_the_worker_but_not_a_plain_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IWMO_TEST_ONBEKEND", raising=False)
+    route = {"naar": ["*"], "adapter": "vecozo", "endpoint": "http://hub", "credentials": "IWMO_TEST_ONBEKEND"}
+    assert _tabel(route).voor("0599") is not None
+    [fout] = _fouten(route, eis_geheimen=True)
+    assert "IWMO_TEST_ONBEKEND is niet gezet" in fout
+
+
+def test_a_missing_or_broken_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(RouteringFout, match="routes.example.toml"):
+        laad(tmp_path / "routes.toml")
+    kapot = tmp_path / "kapot.toml"
+    kapot.write_text("[[route]\n", encoding="utf-8")
+    with pytest.raises(RouteringFout, match="geen geldige TOML"):
+        laad(kapot)
