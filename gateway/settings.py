@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     worker_interval_s: float = 2.0
     # When set, the GGk hub must present this bearer token on POST /ggk.
     ggk_inbound_token: str | None = None
+    # Retention (gateway/store/retentie.py): None keeps everything. The feiten term must cover the longest
+    # back-reference between parties (a running toewijzing, a late credit), or strict mode starts refusing.
+    bewaartermijn_inhoud_dagen: int | None = Field(default=None, ge=1)
+    bewaartermijn_feiten_dagen: int | None = Field(default=None, ge=1)
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

@@ -68,9 +68,42 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_db_opschonen(args: argparse.Namespace) -> int:
+    from gateway.store.retentie import opschonen
+
+    settings = get_settings()
+    inhoud = args.inhoud_dagen if args.inhoud_dagen is not None else settings.bewaartermijn_inhoud_dagen
+    feiten = args.feiten_dagen if args.feiten_dagen is not None else settings.bewaartermijn_feiten_dagen
+    if inhoud is None and feiten is None:
+        print("geen bewaartermijn ingesteld (IWMO_BEWAARTERMIJN_INHOUD_DAGEN / IWMO_BEWAARTERMIJN_FEITEN_DAGEN "
+              "of --inhoud-dagen / --feiten-dagen); er is niets verwijderd", file=sys.stderr)
+        return 2
+    try:
+        uitslag = opschonen(_sessions(), inhoud_dagen=inhoud, feiten_dagen=feiten, proef=args.proef)
+    except ValueError as exc:
+        print(f"fout: {exc}", file=sys.stderr)
+        return 2
+    werkwoord = "zou verwijderen" if args.proef else "verwijderd"
+    print(f"inhoud {werkwoord}: {uitslag.inhoud} berichten ({uitslag.bytes} bytes); "
+          f"feiten {werkwoord}: {uitslag.feiten} berichten")
+    return 0
+
+
+def _dagen(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("een bewaartermijn is minstens 1 dag")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migreer naar de nieuwste versie").set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("opschonen", help="verwijder inhoud en feiten van afgeronde berichten na de bewaartermijn")
+    p.add_argument("--inhoud-dagen", type=_dagen, help="overschrijft IWMO_BEWAARTERMIJN_INHOUD_DAGEN")
+    p.add_argument("--feiten-dagen", type=_dagen, help="overschrijft IWMO_BEWAARTERMIJN_FEITEN_DAGEN")
+    p.add_argument("--proef", action="store_true", help="alleen tellen, niets verwijderen")
+    p.set_defaults(func=cmd_db_opschonen)
 
     au = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
     au.add_parser("verify", help="controleer de hashketen").set_defaults(func=cmd_audit_verify)
