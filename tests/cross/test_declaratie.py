@@ -171,7 +171,10 @@ def test_tr314_new_referentienummers_pass() -> None:
 
 
 def test_tr314_twice_in_one_declaratie() -> None:
-    findings = toegewezen().oordeel(hernummer(voorbeeld("WMO323"), "R-0001", "R-0001"))
+    # The second line is a credit, so the two differ in their TR101 key (ReferentieNummer, VorigReferentieNummer)
+    # and only the cross-message uniqueness of the ReferentieNummer is at stake.
+    dubbel = crediteer(hernummer(voorbeeld("WMO323"), "R-0001", "R-0001"), 2, "R-0000")
+    findings = [f for f in toegewezen().oordeel(dubbel) if f.code == "TR314"]
     assert [(f.code, f.retourcode, list(f.locatie)) for f in findings] == [
         ("TR314", "8021", [f"{PRESTATIE_LOC}[2]/ProductReferentie/ReferentieNummer"])]
     assert "al eerder in deze declaratie" in findings[0].melding

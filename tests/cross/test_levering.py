@@ -8,6 +8,7 @@ stopped definitively (reden 19) on 2026-09-30.
 from __future__ import annotations
 
 from gateway.settings import Mode
+from gateway.validation.validator import validate
 from tests.cross.keten import (
     ANDERE_BSN,
     START,
@@ -15,6 +16,7 @@ from tests.cross.keten import (
     STOP,
     STOP_LOC,
     Keten,
+    data,
     gestart,
     gestopt,
     nieuw,
@@ -156,14 +158,14 @@ def test_tr074_a_non_key_correction_needs_a_deletion_first() -> None:
     assert keten.fouten(gecorrigeerd, "TR074") == []
 
 
-def test_tr074_delete_and_resend_of_one_key_in_one_message() -> None:
-    # IV008 point 2: within one message this is the same berichtklasse twice.
+def test_tr074_delete_and_resend_of_one_key_in_one_message_is_already_a_tr101() -> None:
+    # IV008 point 2: within one message this is the same berichtklasse twice. StatusAanlevering is not part of
+    # the StartProduct's logical key, so the in-message TR101 refuses it before any cross-message rule runs.
     bericht = start(2, status="3", dagtekening="2026-04-08")
     voeg_regel_toe(bericht, START, StatusAanlevering="1", ToewijzingIngangsdatum="2026-04-02")
-    findings = gestart().oordeel(bericht)
-    assert [(f.code, f.retourcode, list(f.locatie)) for f in findings] == [
-        ("TR074", "9074", _loc(f"{START_LOC}[2]", "ToewijzingNummer", "Begindatum"))]
-    assert "elders in dit bericht" in findings[0].melding
+    uitslag = validate(data(bericht))
+    assert [(f.code, list(f.locatie)) for f in uitslag.errors] == [
+        ("TR101", [f"{START_LOC}[1]", f"{START_LOC}[2]"])]
 
 
 def test_tr074_a_new_key_passes() -> None:
@@ -178,7 +180,7 @@ def test_tr074_the_same_stop_again(modus: Mode) -> None:
 # -- TR326: no new start while an actual start exists (9326) -------------------------------------------------------
 
 def test_tr326_second_start_while_the_first_runs(modus: Mode) -> None:
-    assert gestart(modus).fouten(start(1, begindatum="2026-05-01"), "TR326") == [
+    assert gestart(modus).fouten(start(1, begindatum="2026-05-01", dagtekening="2026-05-02"), "TR326") == [
         ("TR326", "9326", _loc(START_LOC, "ToewijzingNummer", "Begindatum"))]
 
 
@@ -206,7 +208,7 @@ def test_tr326_correcting_the_begindatum_in_one_message() -> None:
 
 
 def test_tr326_two_new_starts_for_one_toewijzing_in_one_message() -> None:
-    twee = start(1)
+    twee = start(1, dagtekening="2026-04-10")
     voeg_regel_toe(twee, START, Begindatum="2026-04-09")
     assert toegewezen().fouten(twee, "TR326") == [
         ("TR326", "9326", _loc(f"{START_LOC}[2]", "ToewijzingNummer", "Begindatum"))]

@@ -60,7 +60,8 @@ def test_tr135_dagtekening_today_passes_tomorrow_fails(naam: str, modus: Mode) -
 
 
 def test_tr135_uses_the_injected_date_not_the_clock() -> None:
-    toekomst = nieuw("WMO301", dagtekening="2999-01-01")
+    # A client born in 2026 would be over 120 on that day (TR002): move the birth along with the date.
+    toekomst = nieuw("WMO301", dagtekening="2999-01-01").set("Client/Geboortedatum/Datum", "2990-01-01")
     keten = Keten(Mode.LENIENT)
     assert keten.fouten(toekomst, "TR135", today=dt.date(2999, 1, 1)) == []
     assert keten.fouten(toekomst, "TR135", today=dt.date(2998, 12, 31)) == [TR135]
