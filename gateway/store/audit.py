@@ -86,8 +86,46 @@ class BrokenLink:
     reason: str
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> BrokenLink | None:
-    """Walk the chain from the start; the first link that does not hold, or None when all hold."""
+@dataclass(frozen=True)
+class Anker:
+    """An event's seq and hash kept somewhere else (a ticket, a second system): a chain cut short after it, or
+    rewritten from the start, can no longer hold it, which the chain alone cannot show."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anker:
+        seq, sep, digest = text.partition(":")
+        if not sep or not seq.isdigit() or len(digest) != 64:
+            raise ValueError(f"anker {text!r}: verwacht SEQ:HASH, zoals 'audit verify' het afdrukt")
+        return cls(int(seq), digest.lower())
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+def head(session: Session) -> Anker | None:
+    """The newest event, to export as an anchor."""
+    row = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return Anker(row.seq, row.hash) if row else None
+
+
+def verify_chain(session: Session, *, batch: int = 5000, anker: Anker | None = None) -> BrokenLink | None:
+    """Walk the chain from the start; the first link that does not hold, or None when all hold.
+
+    With an anker, the chain must also still hold that event with that hash."""
+    broken = _walk(session, batch)
+    if broken is None and anker is not None:
+        stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == anker.seq))
+        if stored is None:
+            return BrokenLink(anker.seq, "het geankerde event ontbreekt: de keten is na dat event ingekort")
+        if stored != anker.hash:
+            return BrokenLink(anker.seq, "het geankerde event heeft een andere hash: de keten is herschreven")
+    return broken
+
+
+def _walk(session: Session, batch: int) -> BrokenLink | None:
     expected_seq = 1
     prev = GENESIS
     last_seq = 0

@@ -23,15 +23,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from gateway.store.audit import verify_chain
+    from gateway.store.audit import Anker, head, verify_chain
 
+    try:
+        anker = Anker.parse(args.anker) if args.anker else None
+    except ValueError as exc:
+        print(f"fout: {exc}", file=sys.stderr)
+        return 2
     with _sessions()() as session:
-        broken = verify_chain(session)
-    if broken is None:
-        print("audit trail intact")
-        return 0
-    print(f"audit trail gebroken bij event {broken.seq}: {broken.reason}", file=sys.stderr)
-    return 1
+        broken = verify_chain(session, anker=anker)
+        laatste = head(session)
+    if broken is not None:
+        print(f"audit trail gebroken bij event {broken.seq}: {broken.reason}", file=sys.stderr)
+        return 1
+    if laatste is None:
+        print("audit trail leeg")
+    else:
+        print(f"audit trail intact; anker voor een volgende controle (bewaar het buiten deze database): {laatste}")
+    return 0
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -106,7 +115,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_db_opschonen)
 
     au = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
-    au.add_parser("verify", help="controleer de hashketen").set_defaults(func=cmd_audit_verify)
+    p = au.add_parser("verify", help="controleer de hashketen")
+    p.add_argument("--anker", help="SEQ:HASH uit een eerdere controle: vangt ook een ingekorte keten")
+    p.set_defaults(func=cmd_audit_verify)
 
     keys = sub.add_parser("keys", help="API-sleutels").add_subparsers(dest="keys_command", required=True)
     p = keys.add_parser("create", help="maak een sleutel")

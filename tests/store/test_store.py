@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -138,6 +140,40 @@ def test_tampering_with_audit_rows_is_detected(sessions, statements: list[str], 
     with sessions() as session:
         broken = audit.verify_chain(session)
     assert broken is not None and broken.seq == broken_seq, broken
+
+
+def test_cutting_off_the_newest_events_is_caught_by_an_exported_anchor(sessions) -> None:  # type: ignore[no-untyped-def]
+    _chain(sessions)
+    with sessions() as session:
+        anker = audit.head(session)
+    assert anker is not None and anker.seq == 4 and audit.Anker.parse(str(anker)) == anker
+    _chain(sessions, 2)
+    with sessions() as session:
+        assert audit.verify_chain(session, anker=anker) is None  # growing past the anchor is fine
+    with sessions() as session, session.begin():
+        session.execute(text("DELETE FROM audit_event WHERE seq >= 4"))
+    with sessions() as session:
+        assert audit.verify_chain(session) is None  # the chain alone cannot tell
+        broken = audit.verify_chain(session, anker=anker)
+    assert broken is not None and broken.seq == 4 and "ingekort" in broken.reason
+
+
+def test_cli_prints_an_anchor_and_checks_it(migrated_url: str) -> None:
+    env = {"IWMO_DATABASE_URL": migrated_url, "PATH": "/usr/bin:/bin"}
+
+    def verify(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "audit", "verify", *extra], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    sessions = make_session_factory(make_engine(migrated_url))
+    _chain(sessions)
+    first = verify()
+    assert first.returncode == 0, first.stderr
+    anker = first.stdout.strip().rsplit(" ", 1)[-1]
+    assert anker.startswith("4:")
+    assert verify("--anker", anker).returncode == 0
+    assert verify("--anker", "4:" + "0" * 64).returncode == 1
+    assert verify("--anker", "onzin").returncode == 2
 
 
 def test_client_timeline_lists_messages_by_bsn(sessions) -> None:  # type: ignore[no-untyped-def]
