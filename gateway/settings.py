@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # back-reference between parties (a running toewijzing, a late credit), or strict mode starts refusing.
     bewaartermijn_inhoud_dagen: int | None = Field(default=None, ge=1)
     bewaartermijn_feiten_dagen: int | None = Field(default=None, ge=1)
+    # Admin console: the secret that signs session cookies. Unset, each process draws its own, so sessions end
+    # at a restart and do not carry over between processes; set it when running several.
+    admin_secret: str | None = Field(default=None, min_length=32)
+    admin_sessie_minuten: int = Field(default=8 * 60, ge=1)
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -103,5 +104,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(body.pop("$defs", {}))
     components["JsonBericht"] = body
+    components.update(problems.problem_schemas())
+    _validation_errors_as_problems(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _validation_errors_as_problems(schema: dict[str, Any]) -> None:
+    """Document FastAPI's automatic 422 as what the gateway really answers: problem+json, not HTTPValidationError."""
+    fastapi_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
+    problem_422 = problems.problem_responses(422)[422]
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422")
+            if answer and answer.get("content", {}).get("application/json", {}).get("schema") == fastapi_422:
+                operation["responses"]["422"] = problem_422
+    if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):  # no route left that needs it
+        components = schema.get("components", {}).get("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)

@@ -75,11 +75,31 @@ def problem_response(request: Request, status: int, detail: str | None, *, error
     return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-# Responses every route may give, for the OpenAPI document.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": _TITLES[code]}
-    for code in (400, 401, 403, 404, 413, 415, 422)
-}
+_PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route may answer with.
+
+    Declared by hand because FastAPI's `model=` would file the schema under application/json, a media type
+    these answers never carry; a client (and schemathesis) must find it under application/problem+json.
+    """
+    return {
+        status: {"description": _TITLES[status], "content": {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}}}
+        for status in statuses
+    }
+
+
+def problem_schemas() -> dict[str, Any]:
+    """The components `problem_responses` refers to, for the OpenAPI document."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components: dict[str, Any] = schema.pop("$defs", {})
+    components["Problem"] = schema
+    return components
+
+
+# Every problem a route of the API can give; routes that know better declare their own subset.
+PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 413, 415, 422)
 
 
 def install(app: FastAPI) -> None:

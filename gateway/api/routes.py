@@ -13,13 +13,23 @@ from fastapi.responses import JSONResponse
 from gateway.api.auth import Principal
 from gateway.api.deps import principal, service
 from gateway.api.models import AuditEvent, BerichtDetail, Inzending, Pagina, Validatie
-from gateway.api.problems import PROBLEM_RESPONSES, ProblemError
+from gateway.api.problems import ProblemError, problem_responses
 from gateway.api.service import GatewayService
 
-router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+# Every call needs a key and may fail unexpectedly; each route adds the problems it can give itself.
+router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 500))
 
 Caller = Annotated[Principal, Depends(principal)]
 Service = Annotated[GatewayService, Depends(service)]
+
+# Filter values are spelled out as patterns so that a value no stored row can have (a NUL character, which
+# PostgreSQL refuses outright) is a documented 422 at the edge, not a database error.
+_REGEL = r"^[A-Za-z0-9_]{1,32}$"
+_CURSOR = r"^[A-Za-z0-9_-]{1,200}={0,2}$"
+_CURSOR_UITLEG = "next_cursor van de vorige pagina"
+
+# Another party's message answers exactly like a missing one, so 404 is the only problem a read can add.
+_NIET_GEVONDEN = problem_responses(404)
 
 _BODY = {
     "requestBody": {
@@ -68,7 +78,10 @@ def _json_document(body: bytes) -> dict[str, Any]:
     response_model=Inzending,
     openapi_extra=_BODY,
     summary="Dien een iWmo-bericht in (XML of JSON)",
-    responses={200: {"model": Inzending, "description": "Dezelfde bytes waren al ingediend: het opgeslagen bericht"}},
+    responses={
+        200: {"model": Inzending, "description": "Dezelfde bytes waren al ingediend: het opgeslagen bericht"},
+        **problem_responses(400, 403, 413, 415, 422),
+    },
 )
 async def submit(request: Request, caller: Caller, svc: Service) -> Response:
     kind, body = await _body(request, svc)
@@ -78,27 +91,29 @@ async def submit(request: Request, caller: Caller, svc: Service) -> Response:
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.duplicaat else 201)
 
 
-@router.post("/validate", response_model=Validatie, openapi_extra=_BODY, summary="Valideer zonder op te slaan")
+@router.post("/validate", response_model=Validatie, openapi_extra=_BODY, summary="Valideer zonder op te slaan",
+             responses=problem_responses(400, 413, 415, 422))
 async def dry_run(request: Request, caller: Caller, svc: Service) -> Validatie:
     kind, body = await _body(request, svc)
     data = svc.xml_from_json(_json_document(body)) if kind == "json" else body
     return await run_in_threadpool(svc.dry_run, data)
 
 
-@router.get("/berichten", response_model=Pagina, summary="Berichten van de aanroeper (beheerder: alle)")
+@router.get("/berichten", response_model=Pagina, summary="Berichten van de aanroeper (beheerder: alle)",
+            responses=problem_responses(400, 422))
 def list_berichten(
     caller: Caller,
     svc: Service,
     type: Annotated[str | None, Query(description="Berichttype, bijvoorbeeld WMO301", pattern=r"^(WMO|wmo)?3\d\d$")] = None,
-    status: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(description="accepted, rejected, …", pattern=r"^[a-z_]{1,16}$")] = None,
     richting: Annotated[str | None, Query(pattern="^(in|uit)$")] = None,
     afzender: Annotated[str | None, Query(pattern=r"^\d{4}(\d{4})?$")] = None,
     ontvanger: Annotated[str | None, Query(pattern=r"^\d{4}(\d{4})?$")] = None,
     vanaf: Annotated[dt.datetime | None, Query(description="Ontvangen vanaf (inclusief)")] = None,
     tot: Annotated[dt.datetime | None, Query(description="Ontvangen tot (exclusief)")] = None,
-    regel: Annotated[str | None, Query(description="Regelcode, bijvoorbeeld TR380", max_length=16)] = None,
+    regel: Annotated[str | None, Query(description="Regelcode, bijvoorbeeld TR380", pattern=_REGEL)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(description=_CURSOR_UITLEG, pattern=_CURSOR)] = None,
 ) -> Pagina:
     return svc.list(
         caller, type=type, status=status, richting=richting, afzender=afzender, ontvanger=ontvanger,
@@ -108,7 +123,8 @@ def list_berichten(
 
 
 
-@router.get("/berichten/{bericht_id}", response_model=BerichtDetail, summary="Metadata en inhoud als JSON")
+@router.get("/berichten/{bericht_id}", response_model=BerichtDetail, summary="Metadata en inhoud als JSON",
+            responses=_NIET_GEVONDEN)
 def get_bericht(bericht_id: str, caller: Caller, svc: Service) -> BerichtDetail:
     return svc.detail(bericht_id, caller)
 
@@ -116,7 +132,8 @@ def get_bericht(bericht_id: str, caller: Caller, svc: Service) -> BerichtDetail:
 @router.get(
     "/berichten/{bericht_id}/xml",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "De bytes zoals ontvangen"}},
+    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "De bytes zoals ontvangen"},
+               **_NIET_GEVONDEN},
     summary="Het bericht precies zoals het is ontvangen",
 )
 def get_xml(bericht_id: str, caller: Caller, svc: Service) -> Response:
@@ -126,29 +143,33 @@ def get_xml(bericht_id: str, caller: Caller, svc: Service) -> Response:
 @router.get(
     "/berichten/{bericht_id}/retour",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "Het retourbericht"}},
+    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "Het retourbericht"},
+               **_NIET_GEVONDEN},
     summary="Het retourbericht op dit heenbericht",
 )
 def get_retour(bericht_id: str, caller: Caller, svc: Service) -> Response:
     return Response(svc.retour(bericht_id, caller), media_type="application/xml")
 
 
-@router.get("/berichten/{bericht_id}/audit", response_model=list[AuditEvent], summary="De audit trail van dit bericht")
+@router.get("/berichten/{bericht_id}/audit", response_model=list[AuditEvent], summary="De audit trail van dit bericht",
+            responses=_NIET_GEVONDEN)
 def get_audit(bericht_id: str, caller: Caller, svc: Service) -> list[AuditEvent]:
     return svc.audit(bericht_id, caller)
 
 
-@router.get("/inbox", response_model=Pagina, summary="Ongelezen berichten voor de aanroepende partij")
+@router.get("/inbox", response_model=Pagina, summary="Ongelezen berichten voor de aanroepende partij",
+            responses=problem_responses(400, 403, 422))
 def inbox(
     caller: Caller,
     svc: Service,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(description=_CURSOR_UITLEG, pattern=_CURSOR)] = None,
 ) -> Pagina:
     return svc.inbox(caller, limit=limit, cursor=cursor)
 
 
-@router.post("/inbox/{bericht_id}/ack", status_code=204, response_class=Response, summary="Markeer als gelezen")
+@router.post("/inbox/{bericht_id}/ack", status_code=204, response_class=Response, summary="Markeer als gelezen",
+             responses=_NIET_GEVONDEN)
 def acknowledge(bericht_id: str, caller: Caller, svc: Service) -> Response:
     svc.acknowledge(bericht_id, caller)
     return Response(status_code=204)

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.api.auth import Principal
@@ -26,6 +27,7 @@ from gateway.validation.findings import Finding
 from gateway.validation.validator import detect, validate
 
 NIET_GEVONDEN = "Bericht niet gevonden."
+ONGELDIGE_CURSOR = "Ongeldige cursor; begin opnieuw zonder cursor."
 
 
 class GatewayService:
@@ -85,7 +87,8 @@ class GatewayService:
     def submit(self, data: bytes, caller: Principal) -> Inzending:
         self._check_sender(data, caller)
         received = repository.receive(self.sessions, data, party=caller.actor, cross_rules=self.cross_rules,
-                                      max_bytes=self.settings.max_bericht_bytes)
+                                      max_bytes=self.settings.max_bericht_bytes,
+                                      namens=frozenset(self.settings.identiteit) or None)
         if not received.duplicaat and received.status == "accepted" and self.na_acceptatie is not None:
             self.na_acceptatie(received.id, caller.actor)
         if not received.duplicaat:
@@ -104,7 +107,7 @@ class GatewayService:
 
     # -- reading --------------------------------------------------------------------------------
     def _readable(self, session: Session, bericht_id: str, caller: Principal) -> m.Bericht:
-        row = queries.get(session, bericht_id)
+        row = _get(session, bericht_id)
         if row is None or not _may_read(caller, row):
             raise ProblemError(404, NIET_GEVONDEN)  # the same answer whether it exists or not
         return row
@@ -114,8 +117,9 @@ class GatewayService:
         with self.sessions() as session:
             try:
                 rows, nxt = queries.list_berichten(session, f, limit=limit, cursor=cursor)
-            except queries.BadCursor:
-                raise ProblemError(400, "Ongeldige cursor; begin opnieuw zonder cursor.") from None
+            except (queries.BadCursor, DataError):
+                # A cursor is opaque but decodable; one whose content the database cannot compare was forged.
+                raise ProblemError(400, ONGELDIGE_CURSOR) from None
             return Pagina(items=[_summary(session, r) for r in rows], next_cursor=nxt)
 
     def detail(self, bericht_id: str, caller: Principal) -> BerichtDetail:
@@ -145,7 +149,7 @@ class GatewayService:
     def audit(self, bericht_id: str, caller: Principal) -> list[AuditEvent]:
         with self.sessions() as session:
             row = self._readable(session, bericht_id, caller)
-            return [AuditEvent(seq=e.seq, at=e.at, actor=e.actor, action=e.action, from_state=e.from_state,
+            return [AuditEvent(seq=e.seq, at=_utc(e.at), actor=e.actor, action=e.action, from_state=e.from_state,
                                to_state=e.to_state, details=e.details or {})
                     for e in queries.audit_for(session, row.id)]
 
@@ -155,15 +159,15 @@ class GatewayService:
         with self.sessions() as session:
             try:
                 rows, nxt = queries.inbox(session, caller.party, limit=limit, cursor=cursor)
-            except queries.BadCursor:
-                raise ProblemError(400, "Ongeldige cursor; begin opnieuw zonder cursor.") from None
+            except (queries.BadCursor, DataError):
+                raise ProblemError(400, ONGELDIGE_CURSOR) from None
             return Pagina(items=[_summary(session, r) for r in rows], next_cursor=nxt)
 
     def acknowledge(self, bericht_id: str, caller: Principal) -> None:
         from gateway.store import audit
 
         with self.sessions() as session, session.begin():
-            row = queries.get(session, bericht_id)
+            row = _get(session, bericht_id)
             if row is None or caller.party is None or row.adressaat != caller.party:
                 raise ProblemError(404, NIET_GEVONDEN)
             if row.gelezen_at is None:
@@ -171,10 +175,20 @@ class GatewayService:
                 audit.append(session, actor=caller.actor, action="gelezen", bericht_id=row.id)
 
 
+def _get(session: Session, bericht_id: str) -> m.Bericht | None:
+    # No stored id contains NUL, and PostgreSQL rejects the character in a query: answer "not found" up front.
+    return None if "\x00" in bericht_id else queries.get(session, bericht_id)
+
+
 def _may_read(caller: Principal, row: m.Bericht) -> bool:
     return caller.admin or (caller.party is not None and caller.party in (row.verzender, row.adressaat)) or (
         row.submitted_by == caller.actor
     )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes (stored as UTC); without an offset the value is no RFC 3339 date-time.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _links(bericht_id: str, retour_id: str | None) -> Links:
@@ -185,11 +199,10 @@ def _links(bericht_id: str, retour_id: str | None) -> Links:
 def _summary(session: Session, row: m.Bericht) -> Bericht:
     has_retour = queries.retour_for(session, row.id) is not None
     bericht = catalogue.BERICHTEN.get(row.berichttype or "")
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
     return Bericht(
         id=row.id, bericht=row.berichttype, berichtcode=row.berichtcode, status=row.status, richting=row.richting,
         afzender=row.afzender, ontvanger=row.ontvanger, identificatie=row.identificatie,
-        dagtekening=row.dagtekening, ontvangen_op=created, sha256=row.sha256, grootte=row.size,
+        dagtekening=row.dagtekening, ontvangen_op=_utc(row.created_at), sha256=row.sha256, grootte=row.size,
         gelezen=row.gelezen_at is not None, antwoord_op=row.antwoord_op_id,
         errors=[Fout(code=b.code, retourcode=b.retourcode, locatie=list(b.locatie or []), melding=b.melding)
                 for b in row.bevindingen],

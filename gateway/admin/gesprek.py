@@ -1,0 +1,155 @@
+"""The conversation a message belongs to, and a declaratie's prestaties beside the answer they got.
+
+Heen and retour share a conversatie_id in the store (301 → 302, 305 → 306, 323 → 325). A verzoek (315/317)
+is answered by a toewijzing or an antwoordbericht (301/319) in a conversation of its own; what ties them is the
+ReferentieAanbieder, so those are followed too. A WMO325 lists only the prestaties it refuses (IV087): every
+other prestatie of the 323 was granted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.store import queries
+from gateway.store.models import Bericht, BerichtSleutel
+from gateway.validation.safe_xml import XmlRefused, parse
+
+VERZOEKEN = ("WMO315", "WMO317")
+ANTWOORDEN_OP_VERZOEK = ("WMO301", "WMO319")
+
+
+def _heen(session: Session, bericht: Bericht) -> Bericht:
+    if bericht.antwoord_op_id and bericht.berichttype != "WMO325":
+        ouder = session.get(Bericht, bericht.antwoord_op_id)
+        if ouder is not None:
+            return ouder
+    return bericht
+
+
+def _referenties(session: Session, ids: list[str]) -> set[str]:
+    return set(session.scalars(select(BerichtSleutel.value).where(
+        BerichtSleutel.bericht_id.in_(ids), BerichtSleutel.kind == "ReferentieAanbieder")))
+
+
+def gesprek(session: Session, bericht: Bericht) -> list[Bericht]:
+    """Every message of the conversation, oldest first (empty when the message stands alone)."""
+    heen = _heen(session, bericht)
+    leden: dict[str, Bericht] = {}
+    gesprekken = {heen.conversatie_id} if heen.conversatie_id else set()
+    if heen.berichttype in VERZOEKEN + ANTWOORDEN_OP_VERZOEK:
+        refs = _referenties(session, [heen.id])
+        if refs:
+            verwant = session.scalars(select(Bericht).join(BerichtSleutel, BerichtSleutel.bericht_id == Bericht.id)
+                                      .where(BerichtSleutel.kind == "ReferentieAanbieder",
+                                             BerichtSleutel.value.in_(refs),
+                                             Bericht.berichttype.in_(VERZOEKEN + ANTWOORDEN_OP_VERZOEK)))
+            gesprekken |= {b.conversatie_id for b in verwant if b.conversatie_id}
+    for conversatie in gesprekken:
+        for b in queries.conversation(session, conversatie):
+            leden[b.id] = b
+    leden.setdefault(heen.id, heen)
+    for b in queries.answers(session, heen.id):
+        leden.setdefault(b.id, b)
+    if len(leden) <= 1:
+        return []
+    return sorted(leden.values(), key=lambda b: (b.created_at, b.id))
+
+
+@dataclass
+class Prestatie:
+    referentie: str
+    toewijzing: str
+    product: str
+    periode: str
+    ingediend: int | None  # eurocent
+    debet_credit: str
+    retourcodes: list[str] = field(default_factory=list)
+
+    @property
+    def toegekend(self) -> bool:
+        return not self.retourcodes
+
+
+@dataclass
+class Declaratievergelijking:
+    declaratie: Bericht
+    antwoord: Bericht | None
+    toegekend: list[Prestatie]
+    afgewezen: list[Prestatie]
+    totaal_ingediend: int | None
+    totaal_toegekend: int | None
+
+
+def _tekst(el: etree._Element, naam: str) -> str:
+    for kind in el.iter():
+        if isinstance(kind.tag, str) and etree.QName(kind).localname == naam:
+            return (kind.text or "").strip()
+    return ""
+
+
+def _kinderen(el: etree._Element, naam: str) -> list[etree._Element]:
+    return [k for k in el.iter() if isinstance(k.tag, str) and etree.QName(k).localname == naam]
+
+
+def _bedrag(tekst: str) -> int | None:
+    return int(tekst) if tekst.isdigit() else None
+
+
+def prestaties(data: bytes) -> list[Prestatie]:
+    """The prestaties of a 323 or 325, with the retourcodes a 325 gives each."""
+    try:
+        root = parse(data).root
+    except XmlRefused:
+        return []
+    uit = []
+    for p in _kinderen(root, "Prestatie"):
+        periode = _kinderen(p, "ProductPeriode")
+        van_tot = f"{_tekst(periode[0], 'Begindatum')} – {_tekst(periode[0], 'Einddatum')}" if periode else ""
+        bedrag = _kinderen(p, "IngediendBedrag")
+        retour = _kinderen(p, "RetourCode")
+        uit.append(Prestatie(
+            referentie=_tekst(p, "ReferentieNummer"), toewijzing=_tekst(p, "ToewijzingNummer"),
+            product=f"{_tekst(p, 'ProductCategorie')} {_tekst(p, 'ProductCode')}".strip(), periode=van_tot,
+            ingediend=_bedrag(_tekst(bedrag[0], "Bedrag")) if bedrag else None,
+            debet_credit=_tekst(bedrag[0], "DebetCredit") if bedrag else "",
+            retourcodes=[(r.text or "").strip() for r in retour],
+        ))
+    return uit
+
+
+def _totaal(data: bytes, naam: str) -> int | None:
+    try:
+        root = parse(data).root
+    except XmlRefused:
+        return None
+    gevonden = _kinderen(root, naam)
+    return _bedrag(_tekst(gevonden[0], "TotaalBedrag")) if gevonden else None
+
+
+def vergelijk_declaratie(session: Session, bericht: Bericht) -> Declaratievergelijking | None:
+    """For a 323 or its 325: granted and refused prestaties side by side; None for other messages."""
+    if bericht.berichttype == "WMO325" and bericht.antwoord_op_id:
+        declaratie = session.get(Bericht, bericht.antwoord_op_id)
+    elif bericht.berichttype == "WMO323":
+        declaratie = bericht
+    else:
+        return None
+    if declaratie is None or not declaratie.raw:
+        return None
+    antwoord = next((b for b in queries.answers(session, declaratie.id) if b.berichttype == "WMO325"), None)
+    ingediend = prestaties(declaratie.raw)
+    if antwoord is None or not antwoord.raw:
+        return Declaratievergelijking(declaratie, antwoord, [], [], _totaal(declaratie.raw, "TotaalIngediendBedrag"),
+                                      None)
+    afgewezen_codes = {p.referentie: p.retourcodes for p in prestaties(antwoord.raw)}
+    for p in ingediend:
+        p.retourcodes = [c for c in afgewezen_codes.get(p.referentie, []) if c != "0200"] or \
+            (["(afgewezen)"] if p.referentie in afgewezen_codes else [])
+    return Declaratievergelijking(
+        declaratie, antwoord, [p for p in ingediend if p.toegekend], [p for p in ingediend if not p.toegekend],
+        _totaal(antwoord.raw, "TotaalIngediendBedrag"), _totaal(antwoord.raw, "TotaalToegekendBedrag"),
+    )

@@ -1,0 +1,385 @@
+"""The admin console under /admin: server-rendered pages over the store, the lifecycle and the outbox.
+
+Routers only translate HTTP to calls and back; who may do what is decided by dependencies: `beheerder` (signed
+in, else a redirect to the sign-in page or 401), `csrf` (every POST carries the session's token, else 403) and
+`operator` (actions, else 403).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.admin import acties, dashboard, detail, export, lijst, sessie, tijdlijn, uitleg
+from gateway.admin.grafiek import staafgrafiek
+from gateway.admin.xmlweergave import masker
+from gateway.api.auth import key_hash
+from gateway.standard import catalogue
+from gateway.store import audit
+from gateway.store.apikeys import authenticate
+from gateway.store.db import make_session_factory
+from gateway.store.lifecycle import Status
+from gateway.store.models import ApiKey
+from gateway.transport import watchdog
+from gateway.transport.routing import RouteringFout, Routeringstabel, laad
+
+HIER = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HIER / "templates"))
+templates.env.globals.update(masker=masker, betekenis=uitleg.betekenis, omschrijving=detail.omschrijving)
+templates.env.filters["euro"] = lambda cent: "" if cent is None else f"€ {cent / 100:,.2f}".replace(",", "X") \
+    .replace(".", ",").replace("X", ".")
+templates.env.filters["tijd"] = lambda t: "" if t is None else t.strftime("%d-%m-%Y %H:%M:%S")
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Console:
+    secret: bytes
+    sessions: sessionmaker[Session]
+    duur_s: int
+
+
+class NietIngelogd(Exception):
+    pass
+
+
+class Verboden(Exception):
+    def __init__(self, melding: str):
+        super().__init__(melding)
+        self.melding = melding
+
+
+def _console(request: Request) -> Console:
+    return request.app.state.beheer
+
+
+def beheerder(request: Request) -> sessie.Beheerder:
+    console = _console(request)
+    b = sessie.lees_cookie(console.secret, request.cookies.get(sessie.COOKIE))
+    if b is None:
+        raise NietIngelogd()
+    with console.sessions() as s:
+        sleutel = s.get(ApiKey, b.sleutel_id)
+        # A revoked key or a changed role ends the session at once, not when the cookie expires.
+        if sleutel is None or sleutel.revoked_at is not None or sessie.ROL_VAN_SLEUTEL.get(sleutel.role) != b.rol:
+            raise NietIngelogd()
+    request.state.party = b.actor  # the request log names the administrator
+    return b
+
+
+Beheer = Annotated[sessie.Beheerder, Depends(beheerder)]
+
+
+def csrf(request: Request, b: Beheer, csrf: Annotated[str | None, Form()] = None) -> sessie.Beheerder:
+    if not sessie.csrf_klopt(_console(request).secret, b.sessie_id, csrf):
+        raise Verboden("Het formulier mist een geldig CSRF-token (verlopen sessie of een formulier van een andere "
+                       "site). Laad de pagina opnieuw en probeer het nog eens.")
+    return b
+
+
+Formulier = Annotated[sessie.Beheerder, Depends(csrf)]
+
+
+def operator(b: Formulier) -> sessie.Beheerder:
+    if not b.mag_handelen:
+        raise Verboden("Uw rol is viewer: u mag kijken maar niets wijzigen. Vraag een beheerder om een sleutel met "
+                       "rol operator (iwmo-gateway keys create --role operator).")
+    return b
+
+
+Operator = Annotated[sessie.Beheerder, Depends(operator)]
+
+
+def _pagina(request: Request, naam: str, context: dict[str, Any], *, status_code: int = 200,
+            b: sessie.Beheerder | None = None) -> HTMLResponse:
+    console = _console(request)
+    context = {"beheerder": b, "csrf": sessie.csrf_token(console.secret, b.sessie_id) if b else "",
+               "pad": request.url.path, **context}
+    return templates.TemplateResponse(request, naam, context, status_code=status_code,
+                                      headers={"Cache-Control": "no-store"})
+
+
+def _vandaag() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+# -- sign-in -----------------------------------------------------------------------------------------------
+
+def _veilig_doel(volgende: str | None) -> str:
+    # Only our own pages: an open redirect would let a phishing link borrow the sign-in page.
+    if volgende and volgende.startswith("/admin") and not volgende.startswith("//") and "\\" not in volgende:
+        return volgende
+    return "/admin"
+
+
+def _inlogpagina(request: Request, *, fout: str = "", volgende: str = "", status_code: int = 200) -> HTMLResponse:
+    binding = sessie.nieuwe_login_binding()
+    antwoord = _pagina(request, "inloggen.html", {
+        "login_csrf": sessie.csrf_token(_console(request).secret, binding), "fout": fout, "volgende": volgende,
+    }, status_code=status_code)
+    antwoord.set_cookie(sessie.LOGIN_COOKIE, binding, max_age=sessie.LOGIN_GELDIG_S, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/admin")
+    return antwoord
+
+
+@router.get("/inloggen", response_class=HTMLResponse)
+def inloggen_formulier(request: Request, volgende: str = "") -> HTMLResponse:
+    return _inlogpagina(request, volgende=volgende)
+
+
+@router.post("/inloggen")
+def inloggen(request: Request, sleutel: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+             volgende: Annotated[str, Form()] = "") -> Response:
+    console = _console(request)
+    if not sessie.csrf_klopt(console.secret, request.cookies.get(sessie.LOGIN_COOKIE), csrf):
+        return _inlogpagina(request, volgende=volgende, status_code=403,
+                            fout="Het inlogformulier was verlopen of kwam niet van deze site; probeer het opnieuw.")
+    with console.sessions() as s, s.begin():
+        rij = s.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash(sleutel.strip()))).first()
+        wie = authenticate(s, sleutel.strip()) if rij is not None else None
+        if wie is None or rij is None:
+            return _inlogpagina(request, volgende=volgende, status_code=401,
+                                fout="Onbekende of ingetrokken sleutel. Plak de volledige beheersleutel (iwmo_…).")
+        rol = sessie.ROL_VAN_SLEUTEL.get(wie.role)
+        if rol is None:
+            return _inlogpagina(request, volgende=volgende, status_code=403,
+                                fout=f"Deze sleutel hoort bij partij {wie.party}; de console is voor beheersleutels. "
+                                     "Maak er een met iwmo-gateway keys create --role operator|viewer.")
+        cookie, b = sessie.maak_cookie(console.secret, sleutel_id=rij.id, rol=rol, label=wie.label,
+                                       duur_s=console.duur_s)
+        audit.append(s, actor=b.actor, action="beheer_ingelogd", details={"sleutel": rij.id, "rol": rol})
+    antwoord = RedirectResponse(_veilig_doel(volgende), status_code=303)
+    antwoord.set_cookie(sessie.COOKIE, cookie, max_age=console.duur_s, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/admin")
+    antwoord.delete_cookie(sessie.LOGIN_COOKIE, path="/admin")
+    return antwoord
+
+
+@router.post("/uitloggen")
+def uitloggen(request: Request, b: Formulier) -> Response:
+    with _console(request).sessions() as s, s.begin():
+        audit.append(s, actor=b.actor, action="beheer_uitgelogd", details={"sleutel": b.sleutel_id})
+    antwoord = RedirectResponse("/admin/inloggen", status_code=303)
+    antwoord.delete_cookie(sessie.COOKIE, path="/admin")
+    return antwoord
+
+
+# -- dashboard ---------------------------------------------------------------------------------------------
+
+@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
+def overzicht(request: Request, b: Beheer, periode: str = "vandaag") -> HTMLResponse:
+    if periode not in dashboard.PERIODES:
+        periode = "vandaag"
+    vandaag = _vandaag()
+    with _console(request).sessions() as s:
+        rijen, kolommen = dashboard.tellingen(s, periode, vandaag)
+        dagen = dashboard.per_dag(s, vandaag, 30)
+        wachtrijen = dashboard.wachtrijen(s)
+    return _pagina(request, "dashboard.html", {
+        "periode": periode, "rijen": rijen, "kolommen": kolommen, "grafiek": staafgrafiek(dagen),
+        "wachtrijen": wachtrijen, "totaal_30": sum(d.totaal for d in dagen),
+        "afgekeurd_30": sum(d.afgekeurd for d in dagen),
+    }, b=b)
+
+
+@router.get("/achterstallig", response_class=HTMLResponse)
+def achterstallig(request: Request, b: Beheer, regel: str = "") -> HTMLResponse:
+    with _console(request).sessions() as s:
+        rijen = [a for a in watchdog.achterstallig(s) if not regel or a.regel == regel]
+    return _pagina(request, "achterstallig.html", {"rijen": rijen, "regel": regel}, b=b)
+
+
+# -- the list ----------------------------------------------------------------------------------------------
+
+def _keuzes(s: Session) -> dict[str, Any]:
+    return {"types": [t.naam for t in catalogue.alle()], "statussen": [st.value for st in Status],
+            "regels": uitleg.regelcodes(), "retourcodes": uitleg.retourcodes(), "partners": lijst.partners(s)}
+
+
+@router.get("/afgekeurd", response_class=HTMLResponse)
+def afgekeurd(request: Request, b: Beheer) -> HTMLResponse:
+    params = dict(request.query_params)
+    with _console(request).sessions() as s:
+        keuzes = _keuzes(s)
+        try:
+            vraag = lijst.lees_zoekvraag(params, vandaag=_vandaag())
+            rijen, volgende = lijst.pagina(s, vraag)
+            totaal = lijst.aantal(s, vraag.filter)
+        except lijst.OngeldigFilter as fout:
+            return _pagina(request, "lijst.html", {**keuzes, "fout": str(fout), "rijen": [], "params": params,
+                                                   "volgende": None, "vraag": None}, status_code=400, b=b)
+        regelcodes = lijst.regelcodes_van(s, [r.id for r in rijen])
+    return _pagina(request, "lijst.html", {
+        **keuzes, "fout": "", "rijen": rijen, "regelcodes": regelcodes, "params": params, "vraag": vraag,
+        "totaal": totaal, "max_tellen": lijst.MAX_TELLEN,
+        "volgende": urlencode(vraag.als_query(cursor=volgende)) if volgende else None,
+        "export": urlencode(vraag.als_query()), "eerste": urlencode(vraag.als_query()),
+    }, b=b)
+
+
+@router.get("/afgekeurd.csv")
+def afgekeurd_csv(request: Request, b: Beheer) -> Response:
+    try:
+        vraag = lijst.lees_zoekvraag(dict(request.query_params), vandaag=_vandaag())
+    except lijst.OngeldigFilter as fout:
+        return Response(f"{fout}\n", status_code=400, media_type="text/plain; charset=utf-8")
+    console = _console(request)
+
+    def stroom() -> Any:
+        with console.sessions() as s:
+            yield from export.csv_regels(s, vraag.filter)
+
+    naam = f"berichten-{_vandaag().isoformat()}.csv"
+    return StreamingResponse(stroom(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{naam}"'})
+
+
+@router.post("/afgekeurd.zip")
+def afgekeurd_zip(request: Request, b: Formulier, id: Annotated[list[str] | None, Form()] = None) -> Response:
+    ids = list(dict.fromkeys(id or []))
+    if not ids:
+        return _fout(request, b, 400, "Geen berichten gekozen: vink in de lijst de berichten aan die in de ZIP moeten.")
+    with _console(request).sessions() as s, s.begin():
+        try:
+            inhoud, mee, niet = export.zip_van(s, ids)
+        except ValueError as fout:
+            return _fout(request, b, 400, str(fout).capitalize() + ".")
+        # The XML holds BSNs: who took which messages out of the gateway belongs in the trail.
+        audit.append(s, actor=b.actor, action="xml_geexporteerd", details={"berichten": mee, "ontbrekend": niet})
+    return Response(inhoud, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="berichten-{_vandaag()}.zip"'})
+
+
+# -- one message -------------------------------------------------------------------------------------------
+
+def _detailpagina(request: Request, b: sessie.Beheerder, bericht_id: str, *, bsn_zichtbaar: bool = False,
+                  melding: str = "", fout: str = "", status_code: int = 200) -> HTMLResponse:
+    with _console(request).sessions() as s:
+        d = detail.laad(s, bericht_id, bsn_zichtbaar=bsn_zichtbaar)
+        if d is None:
+            return _fout(request, b, 404, f"Bericht {bericht_id} bestaat niet. Zoek het op in de lijst.")
+        return _pagina(request, "detail.html", {"d": d, "bsn_zichtbaar": bsn_zichtbaar, "melding": melding,
+                                                "fout": fout}, status_code=status_code, b=b)
+
+
+@router.get("/berichten/{bericht_id}", response_class=HTMLResponse)
+def bericht(request: Request, b: Beheer, bericht_id: str, melding: str = "") -> HTMLResponse:
+    return _detailpagina(request, b, bericht_id, melding=_MELDINGEN.get(melding, ""))
+
+
+@router.post("/berichten/{bericht_id}/bsn", response_class=HTMLResponse)
+def bericht_bsn(request: Request, b: Formulier, bericht_id: str) -> HTMLResponse:
+    with _console(request).sessions() as s, s.begin():
+        audit.append(s, actor=b.actor, action="bsn_getoond", bericht_id=bericht_id,
+                     details={"waar": "berichtdetail"})
+    return _detailpagina(request, b, bericht_id, bsn_zichtbaar=True)
+
+
+_MELDINGEN = {
+    "afgehandeld": "Het bericht is als afgehandeld gemarkeerd.",
+    "opnieuw_in_wachtrij": "Het bericht staat weer in de wachtrij; de worker verstuurt het in een nieuwe envelop.",
+    "opnieuw_verzenden": "Het bericht wordt opnieuw verzonden in een nieuwe envelop.",
+}
+
+
+def _routes(request: Request) -> Routeringstabel | None:
+    # Read at the moment of the action: the route that made the delivery fail may just have been fixed.
+    try:
+        return laad(request.app.state.settings.routes_file)
+    except RouteringFout:
+        return None  # without a usable table the outbox reuses the failed delivery's own route
+
+
+def _actie(request: Request, b: sessie.Beheerder, bericht_id: str, naam: str, doe: Any) -> Response:
+    try:
+        with _console(request).sessions() as s, s.begin():
+            doe(s)
+    except acties.Geweigerd as fout:
+        return _detailpagina(request, b, bericht_id, fout=fout.melding, status_code=409)
+    return RedirectResponse(f"/admin/berichten/{bericht_id}?melding={naam}", status_code=303)
+
+
+@router.post("/berichten/{bericht_id}/afhandelen")
+def afhandelen(request: Request, b: Operator, bericht_id: str, opmerking: Annotated[str, Form()] = "") -> Response:
+    return _actie(request, b, bericht_id, "afgehandeld",
+                  lambda s: acties.afhandelen(s, bericht_id, actor=b.actor, opmerking=opmerking))
+
+
+@router.post("/berichten/{bericht_id}/opnieuw-in-wachtrij")
+def opnieuw_in_wachtrij(request: Request, b: Operator, bericht_id: str) -> Response:
+    return _actie(request, b, bericht_id, "opnieuw_in_wachtrij",
+                  lambda s: acties.opnieuw_in_wachtrij(s, bericht_id, actor=b.actor, routes=_routes(request)))
+
+
+@router.post("/berichten/{bericht_id}/opnieuw-verzenden")
+def opnieuw_verzenden(request: Request, b: Operator, bericht_id: str) -> Response:
+    return _actie(request, b, bericht_id, "opnieuw_verzenden",
+                  lambda s: acties.opnieuw_verzenden(s, bericht_id, actor=b.actor, routes=_routes(request)))
+
+
+# -- one client --------------------------------------------------------------------------------------------
+
+@router.get("/client", response_class=HTMLResponse)
+def client_formulier(request: Request, b: Beheer) -> HTMLResponse:
+    return _pagina(request, "client.html", {"bsn": "", "fout": "", "tijdlijn": None, "zichtbaar": False}, b=b)
+
+
+@router.post("/client", response_class=HTMLResponse)
+def client(request: Request, b: Formulier, bsn: Annotated[str, Form()] = "",
+           toon: Annotated[str, Form()] = "") -> HTMLResponse:
+    # The BSN travels in the POST body only: never in a URL, so never in an access log or browser history.
+    bsn = bsn.strip()
+    fout = tijdlijn.bsn_fout(bsn)
+    if fout:
+        return _pagina(request, "client.html", {"bsn": "", "fout": fout, "tijdlijn": None, "zichtbaar": False},
+                       status_code=400, b=b)
+    zichtbaar = toon == "1"
+    with _console(request).sessions() as s, s.begin():
+        regels = tijdlijn.tijdlijn(s, bsn)
+        # Looking a client up and showing the number are both audited, by the messages involved, never the BSN.
+        audit.append(s, actor=b.actor, action="bsn_getoond" if zichtbaar else "client_opgezocht",
+                     details={"waar": "cliënttijdlijn",
+                              "berichten": [b.id for r in regels for b in (r.bericht, *r.antwoorden)][:500]})
+    return _pagina(request, "client.html", {"bsn": bsn, "fout": "", "tijdlijn": regels, "zichtbaar": zichtbaar},
+                   b=b)
+
+
+# -- errors and wiring -------------------------------------------------------------------------------------
+
+def _fout(request: Request, b: sessie.Beheerder | None, status: int, melding: str) -> HTMLResponse:
+    return _pagina(request, "fout.html", {"status": status, "melding": melding}, status_code=status, b=b)
+
+
+def install(app: FastAPI) -> None:
+    settings = app.state.settings
+    secret = (settings.admin_secret or "").encode() or secrets.token_bytes(32)
+    app.state.beheer = Console(secret, make_session_factory(app.state.engine), settings.admin_sessie_minuten * 60)
+
+    @app.exception_handler(NietIngelogd)
+    def _niet_ingelogd(request: Request, exc: NietIngelogd) -> Response:
+        if request.method == "GET":
+            doel = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/admin/inloggen?" + urlencode({"volgende": doel}), status_code=303)
+        return _fout(request, None, 401, "U bent niet (meer) ingelogd. Log opnieuw in met uw beheersleutel en "
+                                         "herhaal de actie.")
+
+    @app.exception_handler(Verboden)
+    def _verboden(request: Request, exc: Verboden) -> Response:
+        b = sessie.lees_cookie(_console(request).secret, request.cookies.get(sessie.COOKIE))
+        return _fout(request, b, 403, exc.melding)
+
+    app.include_router(router)
+    app.mount("/admin/static", StaticFiles(directory=str(HIER / "static")), name="admin-static")

@@ -1,0 +1,212 @@
+"""The console in a real headless Chromium against a real uvicorn process on loopback.
+
+Debian's chromium is used as is (no browser download). Set IWMO_SCREENSHOTS=<folder> to also write the
+screenshots for the README (scripts/screenshots does that).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.admin.omgeving import Omgeving, bouw, lever_wachtrij_af
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need /usr/bin/chromium (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+
+SCREENSHOTS = os.environ.get("IWMO_SCREENSHOTS")
+
+
+def _vrije_poort() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def omgeving(tmp_path_factory: pytest.TempPathFactory) -> Omgeving:
+    return bouw(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def server(omgeving: Omgeving) -> Iterator[str]:
+    poort = _vrije_poort()
+    env = {**os.environ, "IWMO_DATABASE_URL": omgeving.url, "IWMO_ADMIN_SECRET": omgeving.settings.admin_secret or "",
+           "IWMO_ROUTES_FILE": omgeving.settings.routes_file}
+    proces = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port", str(poort)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    basis = f"http://127.0.0.1:{poort}"
+    try:
+        einde = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{basis}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proces.poll() is None, proces.stderr.read().decode() if proces.stderr else "server stopped"
+            assert time.monotonic() < einde, "server did not become ready"
+            time.sleep(0.2)
+        yield basis
+    finally:
+        proces.terminate()
+        _, fout = proces.communicate(timeout=30)
+    assert "207416035" not in fout.decode()  # the demo client's BSN never reaches the log
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _nieuwe_pagina(browser: sync_api.Browser) -> sync_api.Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    pagina = context.new_page()
+    pagina.set_default_timeout(15_000)
+    return pagina
+
+
+def _inloggen(browser: sync_api.Browser, basis: str, sleutel: str, pad: str = "/admin") -> sync_api.Page:
+    pagina = _nieuwe_pagina(browser)
+    pagina.goto(basis + pad)
+    pagina.fill("#sleutel", sleutel)
+    pagina.click("button:has-text('Inloggen')")
+    pagina.wait_for_load_state()
+    return pagina
+
+
+def _screenshot(pagina: sync_api.Page, naam: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        pagina.screenshot(path=str(Path(SCREENSHOTS) / f"{naam}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def operator(browser: sync_api.Browser, server: str, omgeving: Omgeving) -> sync_api.Page:
+    return _inloggen(browser, server, omgeving.sleutels.operator)
+
+
+def test_signed_out_visitor_lands_on_the_sign_in_page(browser: sync_api.Browser, server: str) -> None:
+    pagina = _nieuwe_pagina(browser)
+    pagina.goto(server + "/admin/afgekeurd")
+    assert pagina.url.startswith(server + "/admin/inloggen")
+    assert pagina.locator("h1").inner_text() == "Inloggen"
+    pagina.context.close()
+
+
+def test_sign_in_shows_the_dashboard_with_the_queues(operator: sync_api.Page, server: str) -> None:
+    assert operator.url == server + "/admin"
+    tegel = operator.locator(".tegel", has_text="Afgekeurde berichten")
+    assert tegel.locator(".getal").inner_text() == "2"
+    assert operator.locator("svg.grafiek rect.afgekeurd").count() == 30
+    assert "olga" in operator.locator(".wie").inner_text()
+    _screenshot(operator, "dashboard")
+
+
+def test_filter_the_rejected_list_by_rule_code(operator: sync_api.Page, server: str) -> None:
+    operator.click("nav >> text=Berichten")
+    assert operator.locator("#berichten tbody tr").count() == 2
+    operator.fill("input[name=regel]", "TR019")
+    operator.click("button:has-text('Filter')")
+    operator.wait_for_load_state()
+    rijen = operator.locator("#berichten tbody tr")
+    assert rijen.count() == 1
+    assert "START260408" in rijen.first.inner_text() and "TR019" in rijen.first.inner_text()
+    assert "regel=TR019" in operator.url
+    operator.fill("input[name=regel]", "")
+    operator.click("button:has-text('Filter')")
+    operator.wait_for_load_state()
+    _screenshot(operator, "afgekeurd")
+
+
+def test_open_a_message_and_see_the_failing_element_highlighted_with_its_fix(operator: sync_api.Page,
+                                                                             omgeving: Omgeving) -> None:
+    operator.click("#berichten >> text=START260408")
+    operator.wait_for_load_state()
+    assert omgeving.tr019 in operator.url
+    gemarkeerd = operator.locator("table.xml tr.markering")
+    teksten = gemarkeerd.all_inner_texts()
+    assert any("<ToewijzingNummer>260999</ToewijzingNummer>" in t for t in teksten)
+    bevinding = operator.locator(".bevinding", has_text="TR019")
+    assert "Neem het ToewijzingNummer over uit de WMO301" in bevinding.locator(".oplossing").inner_text()
+    assert "9019" in bevinding.inner_text()
+    # Following the finding's location lights up its line and brings it into view.
+    bevinding.locator("[data-toon]").first.click()
+    actief = operator.locator("table.xml tr.actief")
+    assert actief.count() == 1 and "260999" in actief.inner_text()
+    assert actief.is_visible()
+    assert "207416035" not in operator.content()  # masked until someone asks
+    _screenshot(operator, "bericht")
+
+
+def test_mark_handled_and_see_it_in_the_audit_timeline(operator: sync_api.Page, omgeving: Omgeving) -> None:
+    operator.fill("#opmerking", "Aanbieder gebeld: start volgt met het juiste ToewijzingNummer")
+    operator.click("button:has-text('Markeer als afgehandeld')")
+    operator.wait_for_load_state()
+    assert "als afgehandeld gemarkeerd" in operator.locator(".gelukt").inner_text()
+    assert operator.locator("h1 .status").inner_text() == "handled"
+    laatste = operator.locator("#audit li").last.inner_text()
+    assert "afgehandeld" in laatste and "admin:olga" in laatste and "rejected → handled" in laatste
+    assert "Aanbieder gebeld" in laatste
+
+
+def test_requeue_a_dead_letter_and_see_it_delivered(operator: sync_api.Page, server: str,
+                                                    omgeving: Omgeving) -> None:
+    operator.goto(server + "/admin")
+    operator.click(".tegel >> text=Dead letters")
+    operator.click("#berichten >> text=TW-DOOD-0001")
+    operator.wait_for_load_state()
+    assert "IB010" in operator.locator(".aflevering").first.inner_text()
+    operator.once("dialog", lambda dialog: dialog.accept())
+    operator.click("button:has-text('Opnieuw in de wachtrij')")
+    operator.wait_for_load_state()
+    assert operator.locator("h1 .status").inner_text() == "queued"
+    assert lever_wachtrij_af(omgeving.sessions) == 1  # the worker's pass, with a hub that accepts
+    operator.reload()
+    assert operator.locator("h1 .status").inner_text() == "delivered"
+    acties = operator.locator("#audit li .actie").all_inner_texts()
+    assert acties[-3:] == ["niet_afleverbaar", "in_wachtrij", "afgeleverd"]
+    assert "admin:olga" in operator.locator("#audit li", has_text="in_wachtrij").last.inner_text()
+
+
+def test_viewer_sees_no_actions_and_a_forged_post_is_refused(browser: sync_api.Browser, server: str,
+                                                             omgeving: Omgeving) -> None:
+    pagina = _inloggen(browser, server, omgeving.sleutels.viewer, f"/admin/berichten/{omgeving.geboren_na}")
+    assert omgeving.geboren_na in pagina.url
+    assert pagina.locator("section.acties").count() == 0
+    assert "viewer" in pagina.locator(".noot").first.inner_text()
+    csrf = pagina.locator("input[name=csrf]").first.get_attribute("value")
+    status = pagina.evaluate(
+        """async ([pad, csrf]) => (await fetch(pad, {method: 'POST', body: new URLSearchParams(
+               {csrf, opmerking: 'mag niet'})})).status""",
+        [f"/admin/berichten/{omgeving.geboren_na}/afhandelen", csrf])
+    assert status == 403
+    pagina.context.close()
+
+
+def test_the_pages_load_nothing_from_another_host(operator: sync_api.Page, server: str,
+                                                  omgeving: Omgeving) -> None:
+    verzoeken: list[str] = []
+    operator.on("request", lambda r: verzoeken.append(r.url))
+    for pad in ("/admin", "/admin/afgekeurd?status=alle", f"/admin/berichten/{omgeving.declaratie}"):
+        operator.goto(server + pad)
+    assert verzoeken and all(re.match(re.escape(server) + "/", u) for u in verzoeken)
