@@ -23,6 +23,7 @@ _TITLES = {
     404: "Niet gevonden",
     405: "Methode niet toegestaan",
     409: "Conflict",
+    410: "Verwijderd na de bewaartermijn",
     413: "Bericht te groot",
     415: "Mediatype niet ondersteund",
     422: "Bericht afgekeurd",

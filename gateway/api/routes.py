@@ -30,6 +30,7 @@ _CURSOR_UITLEG = "next_cursor van de vorige pagina"
 
 # Another party's message answers exactly like a missing one, so 404 is the only problem a read can add.
 _NIET_GEVONDEN = problem_responses(404)
+_BYTES = problem_responses(404, 410)  # bytes may be gone after the retention term (gateway/store/retentie.py)
 
 _BODY = {
     "requestBody": {
@@ -133,7 +134,7 @@ def get_bericht(bericht_id: str, caller: Caller, svc: Service) -> BerichtDetail:
     "/berichten/{bericht_id}/xml",
     response_class=Response,
     responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "De bytes zoals ontvangen"},
-               **_NIET_GEVONDEN},
+               **_BYTES},
     summary="Het bericht precies zoals het is ontvangen",
 )
 def get_xml(bericht_id: str, caller: Caller, svc: Service) -> Response:
@@ -144,7 +145,7 @@ def get_xml(bericht_id: str, caller: Caller, svc: Service) -> Response:
     "/berichten/{bericht_id}/retour",
     response_class=Response,
     responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "Het retourbericht"},
-               **_NIET_GEVONDEN},
+               **_BYTES},
     summary="Het retourbericht op dit heenbericht",
 )
 def get_retour(bericht_id: str, caller: Caller, svc: Service) -> Response:

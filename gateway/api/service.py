@@ -20,7 +20,7 @@ from gateway.api.problems import ProblemError
 from gateway.messages import json_xml
 from gateway.settings import Settings
 from gateway.standard import catalogue
-from gateway.store import apikeys, queries, repository
+from gateway.store import apikeys, queries, repository, retentie
 from gateway.store import models as m
 from gateway.validation import safe_xml
 from gateway.validation.findings import Finding
@@ -135,7 +135,7 @@ class GatewayService:
 
     def raw(self, bericht_id: str, caller: Principal) -> bytes:
         with self.sessions() as session:
-            return self._readable(session, bericht_id, caller).raw
+            return _inhoud(self._readable(session, bericht_id, caller))
 
     def retour(self, bericht_id: str, caller: Principal) -> bytes:
         with self.sessions() as session:
@@ -144,7 +144,7 @@ class GatewayService:
             if answer is None:
                 raise ProblemError(404, "Er is (nog) geen retourbericht op dit bericht. Een bericht dat de XSD niet "
                                         "doorstaat krijgt geen retourbericht (IV028).")
-            return answer.raw
+            return _inhoud(answer)
 
     def audit(self, bericht_id: str, caller: Principal) -> list[AuditEvent]:
         with self.sessions() as session:
@@ -208,3 +208,10 @@ def _summary(session: Session, row: m.Bericht) -> Bericht:
                 for b in row.bevindingen],
         links=_links(row.id, "x" if has_retour and bericht else None),
     )
+
+
+def _inhoud(row: m.Bericht) -> bytes:
+    try:
+        return retentie.inhoud(row)
+    except retentie.Opgeschoond as exc:
+        raise ProblemError(410, f"{exc} Vraag de afzender om een kopie als u de inhoud nodig hebt.") from None

@@ -132,3 +132,28 @@ def test_operations_endpoints(api) -> None:  # type: ignore[no-untyped-def]
     assert 'iwmo_berichten_total{bericht="WMO315",uitkomst="accepted"} 1.0' in metrics
     assert "iwmo_http_request_duration_seconds_bucket" in metrics
     assert client.get("/openapi.json").json()["components"]["schemas"]["JsonBericht"]
+
+
+def test_bytes_removed_after_the_retention_term_answer_410_and_the_metadata_stays(api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from gateway.store.db import make_engine, make_session_factory
+    from gateway.store.retentie import opschonen
+
+    client, keys = api
+    made = client.post("/api/v1/berichten", content=our_example("WMO315"), headers={**XML, **auth(keys.aanbieder)})
+    assert made.status_code == 201, made.text
+    bericht_id = made.json()["id"]
+    engine = make_engine(f"sqlite:///{tmp_path / 'api.db'}")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)
+    assert opschonen(make_session_factory(engine), inhoud_dagen=30, feiten_dagen=None, nu=later).inhoud == 2
+    engine.dispose()
+    for pad in ("xml", "retour"):
+        gone = client.get(f"/api/v1/berichten/{bericht_id}/{pad}", headers=auth(keys.aanbieder))
+        assert gone.status_code == 410 and gone.headers["content-type"].startswith("application/problem+json")
+        assert "bewaartermijn" in gone.json()["detail"]
+    detail = client.get(f"/api/v1/berichten/{bericht_id}", headers=auth(keys.aanbieder))
+    assert detail.status_code == 200
+    assert (detail.json()["bericht"], detail.json()["inhoud"]) == ("WMO315", None)
+    audit = client.get(f"/api/v1/berichten/{bericht_id}/audit", headers=auth(keys.aanbieder)).json()
+    assert audit[-1]["action"] == "inhoud_verwijderd"
