@@ -53,14 +53,21 @@ class RuleContext:
         self.ns = {"m": bericht.namespace, "b": catalogue.BASISSCHEMA_NAMESPACE}
         self.cache: dict[str, Any] = {}
         self._header: etree._Element | None = None
+        self._paths = _PATHS.setdefault(bericht.naam, {})
+
+    def _compiled(self, path: str) -> etree.XPath:
+        compiled = self._paths.get(path)
+        if compiled is None:
+            compiled = self._paths[path] = _xpath(path, self.ns)
+        return compiled
 
     def find(self, el: etree._Element, path: str) -> etree._Element | None:
         """First element at a relative path like 'm:Product/b:Code' (compiled once)."""
-        found = _xpath(path, self.ns)(el)
+        found = self._compiled(path)(el)
         return found[0] if found else None
 
     def findall(self, el: etree._Element, path: str) -> list[etree._Element]:
-        return _xpath(path, self.ns)(el)
+        return self._compiled(path)(el)
 
     @property
     def dagtekening(self) -> etree._Element | None:
@@ -77,6 +84,8 @@ class RuleContext:
 
 
 _XPATHS: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XPath] = {}
+# Per message type, path -> compiled XPath: the hot lookup of `find` is then one dict get on the path.
+_PATHS: dict[str, dict[str, etree.XPath]] = {}
 
 
 def _xpath(expr: str, ns: dict[str, str]) -> etree.XPath:

@@ -1,0 +1,440 @@
+"""In-message rules of the declaratie (WMO323) and the declaratie-antwoord (WMO325).
+
+A declaratie can hold tens of thousands of prestaties, so every rule that compares lines (TR315, TR316, TR416)
+or sums them (TR342, TR358) builds one index or one sum per message (`ctx.memo`) and looks up from there:
+linear in the number of prestaties, never a nested loop over all of them. Boundaries and locations follow
+rule-semantics §3; where the validator reads raw text or XPath numbers, so do we (values.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+
+from lxml import etree
+
+from gateway.validation import values as v
+from gateway.validation.rules.registry import Fault, RuleContext, rule
+
+DECLARATIE = "m:Declaratie"
+ANTWOORD = "m:DeclaratieAntwoord"
+PRESTATIE_323 = f"{DECLARATIE}/m:Clienten/m:Client/m:Prestaties/m:Prestatie"
+PRESTATIE_325 = f"{ANTWOORD}/m:Clienten/m:Client/m:Prestaties/m:Prestatie"
+EENHEID_EURO = "83"  # amounts in euro: no tariff, the volume is the amount itself
+EERSTE_DATUM = 20210101  # iWmo 3.2 declareert vanaf 2021
+AFWIJZING_GEEN = frozenset({"0200", "8001"})  # DeclaratieAntwoord retourcodes that do not reject the declaratie
+
+
+def _dc(ctx: RuleContext, container: etree._Element | None) -> etree._Element | None:
+    return None if container is None else _kinderen(container).get("DebetCredit")
+
+
+def _naam(el: etree._Element) -> str:
+    return el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
+
+
+def _kinderen(el: etree._Element) -> dict[str, etree._Element]:
+    return {_naam(c): c for c in el}
+
+
+def _velden(ctx: RuleContext, prestatie: etree._Element) -> dict[str, etree._Element]:
+    """A prestatie's elements by local name, read once per prestatie: every name occurs once inside a Prestatie
+    (Begindatum only in ProductPeriode, Bedrag only in IngediendBedrag), and a dict beats an XPath per field when
+    a declaratie has 10 000 lines and a dozen rules look at each."""
+    cache = ctx.memo("declaratie.velden", dict)
+    velden = cache.get(prestatie)
+    if velden is None:
+        velden = cache[prestatie] = {el.tag[el.tag.rfind("}") + 1:]: el
+                                     for el in prestatie.iterdescendants(etree.Element)}
+    return velden
+
+
+# --- CD060 ----------------------------------------------------------------------------------------------------
+
+def _cd060(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
+    velden = _velden(ctx, prestatie)
+    vorig, debetcredit = velden.get("VorigReferentieNummer"), velden.get("DebetCredit")
+    if (v.code(debetcredit) == "C") != v.filled(vorig):
+        yield Fault([vorig, debetcredit])
+
+
+for _bericht, _anchor in (("WMO323", PRESTATIE_323), ("WMO325", PRESTATIE_325)):
+    rule(
+        "CD060", retourcode="0001", berichten=[_bericht], anchor=_anchor,
+        melding="VorigReferentieNummer hoort bij een creditprestatie en alleen daar. Vul bij een credit (DebetCredit "
+                "C) het ReferentieNummer van de debetprestatie die u crediteert in, en laat het bij een debet weg.",
+        omschrijving="VorigReferentieNummer is gevuld dan en slechts dan als de prestatie credit is.",
+    )(_cd060)
+
+
+# --- CD087 ----------------------------------------------------------------------------------------------------
+
+@rule(
+    "CD087", retourcode="0001", berichten=["WMO323"], anchor=f"{PRESTATIE_323}/m:Eenheid",
+    melding="ProductTarief is verplicht, behalve bij Eenheid 83 (euro's), waar het leeg blijft. Vul het tarief per "
+            "eenheid in, of laat het weg als u in euro's declareert.",
+    omschrijving="ProductTarief is gevuld dan en slechts dan als Eenheid niet 83 (euro) is.",
+)
+def cd087(ctx: RuleContext, eenheid: etree._Element) -> Iterator[Fault]:
+    tarief = _velden(ctx, eenheid.getparent()).get("ProductTarief")
+    if (v.code(eenheid) != EENHEID_EURO) != v.filled(tarief):
+        yield Fault([eenheid, tarief])
+
+
+# --- CS100 ----------------------------------------------------------------------------------------------------
+
+def _cs100(ctx: RuleContext, begindatum: etree._Element) -> Iterator[Fault]:
+    if v.lt(v.date_num(begindatum), EERSTE_DATUM):
+        yield Fault([begindatum])
+
+
+for _anchor in (f"{DECLARATIE}/m:DeclaratiePeriode/b:Begindatum", f"{PRESTATIE_323}/m:ProductPeriode/b:Begindatum"):
+    rule(
+        "CS100", retourcode="0001", berichten=["WMO323"], anchor=_anchor,
+        melding="Een periode in een iWmo 3.2-declaratie begint op of na 1 januari 2021. Declareer eerdere zorg "
+                "volgens de afspraken die toen golden, niet in dit bericht.",
+        omschrijving="Begindatum van DeclaratiePeriode en ProductPeriode ligt op of na 2021-01-01.",
+    )(_cs100)
+
+
+# --- CS325 ----------------------------------------------------------------------------------------------------
+
+def _cs325(ctx: RuleContext, container: etree._Element) -> Iterator[Fault]:
+    kinderen = _kinderen(container)
+    bedrag = kinderen.get("TotaalBedrag", kinderen.get("Bedrag"))
+    debetcredit = kinderen.get("DebetCredit")
+    if v.eq(v.num_el(bedrag), 0) and v.code(debetcredit) in ("C", "c"):
+        yield Fault([bedrag, debetcredit])
+
+
+_CS325 = (
+    ("WMO323", f"{DECLARATIE}/m:TotaalIngediendBedrag"),
+    ("WMO323", f"{PRESTATIE_323}/m:IngediendBedrag"),
+    ("WMO325", f"{ANTWOORD}/m:TotaalIngediendBedrag"),
+    ("WMO325", f"{ANTWOORD}/m:TotaalToegekendBedrag"),
+    ("WMO325", f"{PRESTATIE_325}/m:IngediendBedrag"),
+)
+for _bericht, _anchor in _CS325:
+    rule(
+        "CS325", retourcode="0001", berichten=[_bericht], anchor=_anchor,
+        melding="Een bedrag van 0 is altijd debet. Zet DebetCredit op D.",
+        omschrijving="Bij een bedrag 0 is DebetCredit D.",
+    )(_cs325)
+
+
+# --- CS337 ----------------------------------------------------------------------------------------------------
+
+@rule(
+    "CS337", retourcode="0001", berichten=["WMO323"], anchor=PRESTATIE_323,
+    melding="De ProductPeriode van een prestatie ligt binnen één kalendermaand. Splits een prestatie die over een "
+            "maandgrens loopt in een prestatie per maand.",
+    omschrijving="ProductPeriode ligt binnen één kalendermaand.",
+)
+def cs337(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
+    velden = _velden(ctx, prestatie)
+    begin, eind = velden.get("Begindatum"), velden.get("Einddatum")
+    b = (v.raw(begin) or "").replace("-", "")
+    e = (v.raw(eind) or "").replace("-", "")
+    # Year and month are two checks: a period from December into January breaks both.
+    if begin is None or eind is None or b[:4] != e[:4]:
+        yield Fault([begin, eind], detail="ander jaar")
+    if begin is None or eind is None or b[4:6] != e[4:6]:
+        yield Fault([begin, eind], detail="andere maand")
+
+
+# --- CS339 ----------------------------------------------------------------------------------------------------
+
+@rule(
+    "CS339", retourcode="0001", berichten=["WMO323"], anchor=PRESTATIE_323,
+    melding="Bij Eenheid 83 (euro's) is het GeleverdVolume het bedrag zelf: vul GeleverdVolume gelijk aan het "
+            "IngediendBedrag.",
+    omschrijving="Bij Eenheid 83 is GeleverdVolume gelijk aan het IngediendBedrag.",
+)
+def cs339(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
+    velden = _velden(ctx, prestatie)
+    if v.raw(velden.get("Eenheid")) != EENHEID_EURO:
+        return
+    volume, bedrag = velden.get("GeleverdVolume"), velden.get("Bedrag")
+    a, b = v.num_el(volume), v.num_el(bedrag)
+    if not (math.isnan(a) or math.isnan(b)) and a != b:
+        yield Fault([volume, bedrag])
+
+
+# --- CS340 ----------------------------------------------------------------------------------------------------
+
+def _maanddagen(jaar: int, maand: int) -> int:
+    if maand == 2:
+        return 29 if jaar % 4 == 0 else 28  # the validator's leap rule: every fourth year, 2100 included
+    return 30 if maand in (4, 6, 9, 11) else 31
+
+
+def _normaliseer(jaar: int, maand: int, dag: int) -> tuple[int, int, int]:
+    """Carry an overflowing day or month into the next, as the validator does on yyyymmdd numbers."""
+    while True:
+        if maand > 12:
+            jaar, maand = jaar + 1, maand - 12
+        elif dag > _maanddagen(jaar, maand):
+            dag, maand = dag - _maanddagen(jaar, maand), maand + 1
+        else:
+            return jaar, maand, dag
+
+
+def _ymd(text: str | None) -> tuple[int, int, int] | None:
+    digits = (text or "").strip().replace("-", "")
+    if len(digits) != 8 or not digits.isdigit():
+        return None
+    return int(digits[:4]), int(digits[4:6]), int(digits[6:])
+
+
+@rule(
+    "CS340", retourcode="0001", berichten=["WMO323"], anchor=f"{DECLARATIE}/m:DeclaratiePeriode",
+    melding="De DeclaratiePeriode is precies één kalendermaand: van de eerste tot en met de laatste dag van een "
+            "maand. Declareer per maand.",
+    omschrijving="DeclaratiePeriode beslaat precies één kalendermaand.",
+)
+def cs340(ctx: RuleContext, periode: etree._Element) -> Iterator[Fault]:
+    begin = ctx.find(periode, "b:Begindatum")
+    eind = ctx.find(periode, "b:Einddatum")
+    delen = (v.raw(begin) or "").split("-")
+    if len(delen) < 3 or delen[2] != "01":
+        yield Fault([begin], detail="Begindatum is niet de eerste van de maand")
+    b, e = _ymd(v.raw(begin)), _ymd(v.raw(eind))
+    if b is None or e is None or _normaliseer(e[0], e[1], e[2] + 1) != _normaliseer(b[0], b[1] + 1, b[2]):
+        yield Fault([begin, eind], detail="Einddatum is niet de dag voor dezelfde dag een maand later")
+
+
+# --- TR137 ----------------------------------------------------------------------------------------------------
+
+def _tr137(ctx: RuleContext, periode: etree._Element) -> Iterator[Fault]:
+    kinderen = _kinderen(periode)
+    begin, eind = kinderen.get("Begindatum"), kinderen.get("Einddatum")
+    if v.gt(v.date_num(begin), v.date_num10(eind)):
+        yield Fault([begin, eind], detail="Einddatum ligt voor de Begindatum")
+    if v.gt(v.date_num(eind), v.date_num10(ctx.dagtekening)):
+        yield Fault([ctx.dagtekening, eind], detail="Einddatum ligt na de Dagtekening")
+
+
+for _bericht, _anchor in (("WMO323", f"{DECLARATIE}/m:DeclaratiePeriode"),
+                          ("WMO323", f"{PRESTATIE_323}/m:ProductPeriode"),
+                          ("WMO325", f"{PRESTATIE_325}/m:ProductPeriode")):
+    rule(
+        "TR137", retourcode="0001", berichten=[_bericht], anchor=_anchor,
+        melding="Een periode eindigt niet voor haar Begindatum en niet na de Dagtekening van het bericht. Declareer "
+                "alleen geleverde zorg, over een periode met een kloppende begin- en einddatum.",
+        omschrijving="Einddatum van een periode ligt niet voor de Begindatum en niet na de Dagtekening.",
+    )(_tr137)
+
+
+# --- TR315 / TR316: references between the lines of one declaratie ---------------------------------------------
+
+class _Referenties:
+    """Every ProductReferentie of the declaratie in document order, indexed by the raw text of its numbers."""
+
+    def __init__(self, ctx: RuleContext):
+        self.positie: dict[etree._Element, int] = {}
+        self.referentie: dict[str, list[tuple[int, etree._Element]]] = defaultdict(list)
+        self.vorig: dict[str, list[tuple[int, etree._Element]]] = defaultdict(list)
+        for i, pr in enumerate(ctx.findall(ctx.root, f"{PRESTATIE_323}/m:ProductReferentie")):
+            self.positie[pr] = i
+            kinderen = _kinderen(pr)
+            nummer, vorig = kinderen.get("ReferentieNummer"), kinderen.get("VorigReferentieNummer")
+            if nummer is not None:
+                self.referentie[v.raw(nummer) or ""].append((i, nummer))
+            if vorig is not None:
+                self.vorig[v.raw(vorig) or ""].append((i, vorig))
+
+    @staticmethod
+    def eerder(index: dict[str, list[tuple[int, etree._Element]]], tekst: str, voor: int) -> Iterator[etree._Element]:
+        for i, el in index.get(tekst, ()):
+            if i >= voor:
+                return
+            yield el
+
+
+def _referenties(ctx: RuleContext) -> _Referenties:
+    return ctx.memo("declaratie.referenties", lambda: _Referenties(ctx))
+
+
+@rule(
+    "TR315", retourcode="0001", berichten=["WMO323"], anchor=f"{PRESTATIE_323}/m:ProductReferentie",
+    melding="Elk VorigReferentieNummer komt maar één keer voor in de declaratie: een debetprestatie wordt één keer "
+            "gecrediteerd. Verwijder de dubbele creditprestatie.",
+    omschrijving="VorigReferentieNummer is uniek in het bericht.",
+)
+def tr315(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
+    vorig = _velden(ctx, referentie.getparent()).get("VorigReferentieNummer")
+    if vorig is None:
+        return
+    index = _referenties(ctx)
+    for eerder in index.eerder(index.vorig, (v.raw(vorig) or "").strip(), index.positie[referentie]):
+        yield Fault([eerder, vorig])
+
+
+@rule(
+    "TR316", retourcode="0001", berichten=["WMO323"], anchor=f"{PRESTATIE_323}/m:ProductReferentie",
+    melding="Een prestatie mag niet gecrediteerd worden in dezelfde declaratie waarin zij gedebiteerd wordt. "
+            "Haal de debet- en de creditregel allebei weg, of crediteer in een volgende declaratie.",
+    omschrijving="Een debetprestatie wordt niet in hetzelfde bericht gecrediteerd.",
+)
+def tr316(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
+    index = _referenties(ctx)
+    hier = index.positie[referentie]
+    velden = _velden(ctx, referentie.getparent())
+    nummer, vorig = velden.get("ReferentieNummer"), velden.get("VorigReferentieNummer")
+    r = (v.raw(nummer) or "").strip()
+    w = (v.raw(vorig) or "").strip()
+    for eerder in index.eerder(index.referentie, w, hier):
+        yield Fault([eerder, vorig])
+    for eerder in index.eerder(index.vorig, r, hier):
+        yield Fault([eerder, nummer])
+    if r == w:
+        yield Fault([nummer, vorig])
+
+
+# --- TR319 ----------------------------------------------------------------------------------------------------
+
+@rule(
+    "TR319", retourcode="9319", berichten=["WMO323"], anchor=PRESTATIE_323,
+    melding="Een prestatie valt in de DeclaratiePeriode of in een eerdere periode, niet erna. Declareer deze "
+            "prestatie in de declaratie over de maand waarin zij geleverd is.",
+    omschrijving="ProductPeriode ligt niet na de DeclaratiePeriode.",
+)
+def tr319(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
+    einde = ctx.memo("declaratie.periode_einde",
+                     lambda: ctx.find(ctx.root, f"{DECLARATIE}/m:DeclaratiePeriode/b:Einddatum"))
+    velden = _velden(ctx, prestatie)
+    for datum in ("Begindatum", "Einddatum"):
+        el = velden.get(datum)
+        if v.gt(v.date_num(el), v.date_num10(einde)):
+            yield Fault([einde, el])
+
+
+# --- TR335 ----------------------------------------------------------------------------------------------------
+
+def _vijf_jaar_eerder(declaratiedagtekening: etree._Element | None) -> float:
+    datum = _ymd((v.raw(declaratiedagtekening) or "")[:10])
+    if datum is None:
+        return math.nan
+    jaar, maand, dag = datum[0] - 5, datum[1], datum[2]
+    if maand == 2 and dag == 29 and jaar % 4 != 0:
+        dag = 28
+    return float(jaar * 10000 + maand * 100 + dag)
+
+
+@rule(
+    "TR335", retourcode="0001", berichten=["WMO323"], anchor=f"{PRESTATIE_323}/m:ProductPeriode/b:Einddatum",
+    melding="Een prestatie die meer dan 5 jaar voor de DeclaratieDagtekening eindigde, kan niet meer gedeclareerd "
+            "worden. Haal de prestatie uit de declaratie.",
+    omschrijving="Einddatum van de ProductPeriode ligt niet meer dan 5 jaar voor de DeclaratieDagtekening.",
+)
+def tr335(ctx: RuleContext, einddatum: etree._Element) -> Iterator[Fault]:
+    dagtekening = ctx.memo("declaratie.dagtekening",
+                           lambda: ctx.find(ctx.root, f"{DECLARATIE}/m:DeclaratieDagtekening"))
+    grens = ctx.memo("declaratie.vijf_jaar", lambda: _vijf_jaar_eerder(dagtekening))
+    if v.lt(v.date_num(einddatum), grens):
+        yield Fault([dagtekening, einddatum])
+
+
+# --- TR342 / TR358: totals ------------------------------------------------------------------------------------
+
+def _netto(ctx: RuleContext, prestatie_pad: str) -> tuple[float, list[etree._Element]]:
+    """Σ debet − Σ credit over the prestaties' IngediendBedrag (raw D/C, as the validator), and the containers."""
+    netto = 0.0
+    bedragen = ctx.findall(ctx.root, f"{prestatie_pad}/m:IngediendBedrag")
+    for container in bedragen:
+        teken = v.raw(_dc(ctx, container))
+        if teken in ("D", "C"):
+            bedrag = v.num_el(_kinderen(container).get("Bedrag"))
+            netto += bedrag if teken == "D" else -bedrag
+    return netto, bedragen
+
+
+def _getekend(ctx: RuleContext, totaal: etree._Element | None) -> float:
+    if totaal is None:
+        return math.nan
+    bedrag = v.num_el(ctx.find(totaal, "b:TotaalBedrag"))
+    return -bedrag if v.raw(_dc(ctx, totaal)) == "C" else bedrag
+
+
+def _canoniek(x: float) -> str:
+    if math.isnan(x):
+        return ""
+    if x == 0:
+        return "0"
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+@rule(
+    "TR358", retourcode="0001", berichten=["WMO323"], anchor=f"{DECLARATIE}/m:TotaalIngediendBedrag",
+    melding="TotaalIngediendBedrag is de som van de IngediendBedragen van alle prestaties (debet opgeteld, credit "
+            "afgetrokken), zonder voorloopnullen of plusteken. Tel de prestaties opnieuw op en vul het totaal met "
+            "DebetCredit D bij een positieve en C bij een negatieve som.",
+    omschrijving="TotaalIngediendBedrag is de som van de prestaties, debet min credit.",
+)
+def tr358(ctx: RuleContext, totaal: etree._Element) -> Iterator[Fault]:
+    netto, bedragen = ctx.memo("declaratie.netto", lambda: _netto(ctx, PRESTATIE_323))
+    bedrag = ctx.find(totaal, "b:TotaalBedrag")
+    debetcredit = _dc(ctx, totaal)
+    tekst = (v.raw(bedrag) or "").strip()
+    teken = v.code(debetcredit)
+    if (teken == "D" and tekst != _canoniek(netto)) or (teken == "C" and tekst != _canoniek(-netto)):
+        yield Fault([bedrag, debetcredit, *bedragen])
+
+
+@rule(
+    "TR342", retourcode="0001", berichten=["WMO325"], anchor=ANTWOORD,
+    melding="Het verschil tussen TotaalIngediendBedrag en TotaalToegekendBedrag moet gelijk zijn aan de som van de "
+            "meegestuurde (afgewezen) prestaties; bij afwijzing van de hele declaratie is TotaalToegekendBedrag 0. "
+            "Neem alle afgewezen prestaties op en reken de totalen opnieuw uit.",
+    omschrijving="De totalen van het declaratie-antwoord worden verklaard door de afgewezen prestaties.",
+)
+def tr342(ctx: RuleContext, antwoord: etree._Element) -> Iterator[Fault]:
+    ingediend = ctx.find(antwoord, "m:TotaalIngediendBedrag")
+    toegekend = ctx.find(antwoord, "m:TotaalToegekendBedrag")
+    afgewezen = any(v.raw(code) not in AFWIJZING_GEEN
+                    for code in ctx.findall(antwoord, "m:RetourCodes/m:RetourCode"))
+    tt = _getekend(ctx, toegekend)
+    if afgewezen:
+        if not v.eq(tt, 0):
+            yield Fault([toegekend], detail="de declaratie is afgewezen, dus er is niets toegekend")
+        return
+    netto, _ = _netto(ctx, PRESTATIE_325)
+    if not v.eq(netto, _getekend(ctx, ingediend) - tt):
+        yield Fault([ingediend, toegekend])
+
+
+# --- TR416 ----------------------------------------------------------------------------------------------------
+
+_TR416_SLEUTEL = ("Begindatum", "Einddatum", "ProductCategorie", "ToewijzingNummer", "ProductCode")
+
+
+def _debetregels(ctx: RuleContext) -> dict[etree._Element, list[etree._Element]]:
+    """For each debet prestatie: the earlier debet siblings (same Client) with the same period, product and
+    toewijzing. One pass with a dict on the key; a key with an absent part never matches (XPath '=' on nothing)."""
+    groepen: dict[tuple[object, ...], list[etree._Element]] = defaultdict(list)
+    eerder: dict[etree._Element, list[etree._Element]] = {}
+    for prestatie in ctx.findall(ctx.root, PRESTATIE_323):
+        velden = _velden(ctx, prestatie)
+        delen = [v.raw(velden.get(naam)) for naam in _TR416_SLEUTEL]
+        debetcredit = velden.get("DebetCredit")
+        if None in delen:
+            continue
+        groep = groepen[(prestatie.getparent(), *delen)]
+        if v.raw(debetcredit) == "D":
+            eerder[prestatie] = list(groep)
+        if v.code(debetcredit) == "D":
+            groep.append(prestatie)
+    return eerder
+
+
+@rule(
+    "TR416", retourcode="0001", berichten=["WMO323"], anchor=PRESTATIE_323,
+    melding="Voor dezelfde ProductPeriode, ProductCategorie, ProductCode en ToewijzingNummer is al een debetprestatie "
+            "opgenomen. Declareer elke periode één keer; wilt u een bedrag corrigeren, crediteer dan eerst de "
+            "eerdere prestatie.",
+    omschrijving="Geen tweede debetprestatie voor dezelfde periode, hetzelfde product en dezelfde toewijzing.",
+)
+def tr416(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
+    for eerder in ctx.memo("declaratie.debetregels", lambda: _debetregels(ctx)).get(prestatie, ()):
+        yield Fault([eerder, prestatie])
