@@ -25,3 +25,34 @@ STATUS_VERWIJDEREN = "3"
 
 # WMO020 Productcategorie 01: huishoudelijke hulp (IV077: weekly volume may be exceeded up to 6×).
 CATEGORIE_HUISHOUDELIJKE_HULP = "01"
+
+
+# Codelist WJ001 (retourcode), in our own words: the codes our rules give plus the general ones a console
+# user meets in retourberichten.
+WJ001: dict[str, str] = {
+    "0001": "Het bericht is om technische redenen afgekeurd.",
+    "0200": "Geen opmerkingen over deze berichtklasse.",
+    "0233": "Deze berichtklasse is niet beoordeeld.",
+    "8001": "De declaratie is helemaal toegekend.",
+    "8017": "Voor deze creditprestatie is geen debetprestatie bekend.",
+    "8021": "Het referentienummer van de prestatie is al eerder aangeleverd.",
+    "8187": "De prestatie hoort niet bij deze cliënt.",
+    "8848": "De dagtekening ligt na de systeemdatum; die mag niet in de toekomst liggen.",
+    "9019": "Het start- of stopbericht hoort bij geen enkele bekende toewijzing.",
+    "9056": "De berichtidentificatie is niet uniek.",
+    "9063": "Er is nog geen eerder bericht ontvangen waarop dit bericht kan volgen.",
+    "9069": "Er is geen actueel startbericht met dezelfde sleutel.",
+    "9071": "De start kan niet worden verwijderd: de zorg is al beëindigd.",
+    "9074": "Er is al eerder een bericht met dezelfde sleutel ontvangen.",
+    "9307": "De begindatum van de prestatie valt buiten de looptijd van de toewijzing.",
+    "9308": "De einddatum van de prestatie valt buiten de looptijd van de toewijzing.",
+    "9319": "De ProductPeriode valt niet (geheel) binnen de DeclaratiePeriode of een eerdere periode.",
+    "9321": "Het gedeclareerde volume is groter dan het toegewezen volume.",
+    "9322": "Alle gedeclareerde volumes samen zijn groter dan het toegewezen volume.",
+    "9326": "De lopende levering is nog niet met een stopbericht beëindigd.",
+    "9333": "Het declaratienummer is niet uniek.",
+    "9338": "Niet elke prestatie hoort via het ToewijzingNummer bij een toegewezen product.",
+    "9413": "Er is al een stop met reden 20 (tijdelijk) voor dezelfde Bsn, ToewijzingNummer en Begindatum.",
+    "9414": "De einddatum ligt vóór de einddatum van de actuele stop met dezelfde sleutel.",
+    "9415": "Er is al een definitieve stop met dezelfde Bsn, ToewijzingNummer en Begindatum.",
+}

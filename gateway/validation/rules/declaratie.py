@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from gateway.standard.codelijsten import EENHEID_EURO  # amounts in euro: no tariff, volume = amount
 from gateway.validation import values as v
 from gateway.validation.rules.registry import Fault, RuleContext, rule
 
@@ -21,7 +22,6 @@ DECLARATIE = "m:Declaratie"
 ANTWOORD = "m:DeclaratieAntwoord"
 PRESTATIE_323 = f"{DECLARATIE}/m:Clienten/m:Client/m:Prestaties/m:Prestatie"
 PRESTATIE_325 = f"{ANTWOORD}/m:Clienten/m:Client/m:Prestaties/m:Prestatie"
-EENHEID_EURO = "83"  # amounts in euro: no tariff, the volume is the amount itself
 EERSTE_DATUM = 20210101  # iWmo 3.2 declareert vanaf 2021
 AFWIJZING_GEEN = frozenset({"0200", "8001"})  # DeclaratieAntwoord retourcodes that do not reject the declaratie
 
