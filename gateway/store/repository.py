@@ -117,7 +117,12 @@ def receive(
     cross_rules: CrossRules | None = None,
     max_bytes: int | None = None,
     retour_dagtekening: dt.date | None = None,
+    namens: frozenset[str] | None = None,
 ) -> Received:
+    """`namens`: the parties this gateway answers for (IWMO_IDENTITEIT). A heenbericht addressed to another
+    organisation gets its retourbericht from that organisation; building one here would give the sender a
+    second, local "answer" beside the partner's real one, so the sender keeps only the findings. None: this
+    gateway answers for every party (one gateway serving both sides)."""
     digest = hashlib.sha256(data).hexdigest()
     with sessions() as session, session.begin():
         existing = session.scalars(
@@ -157,7 +162,8 @@ def receive(
                    details={"codes": sorted({f.code for f in errors})})
 
         retour_id = None
-        if uitslag.xsd_valid and uitslag.bericht and catalogue.retourbericht_voor(uitslag.bericht.naam):
+        if (uitslag.xsd_valid and uitslag.bericht and catalogue.retourbericht_voor(uitslag.bericht.naam)
+                and (not namens or row.adressaat in namens)):
             retour_id = _store_retour(session, row, uitslag, errors, retour_dagtekening)
         return Received(row.id, row.status, row.berichttype, errors, False, retour_id)
 
