@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from gateway.settings import get_settings
@@ -25,6 +26,15 @@ def seed_demo(url: str) -> dict[str, str]:
         }
 
 
+def _configuratiefouten() -> tuple[type[Exception], ...]:
+    """The start-up refusals that name their file and fix (`een_regel`); none when the transport is absent."""
+    try:
+        from gateway.transport.routing import RouteringFout
+    except ModuleNotFoundError:
+        return ()
+    return (RouteringFout,)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -33,8 +43,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.store.db import upgrade_to_head
 
     settings = get_settings()
-    upgrade_to_head(settings.database_url)
     host, port = args.host or settings.host, args.port or settings.port
+    # Build the app before migrating or seeding: a broken routes.toml must stop us with one clear line, not
+    # a traceback, and before anything is written.
+    try:
+        app = create_app(settings)
+    except _configuratiefouten() as exc:
+        print(f"iwmo-gateway serve: {exc.een_regel()}", file=sys.stderr)
+        return 2
+    upgrade_to_head(settings.database_url)
     if args.demo:
         from gateway.demo.seed import seed_conversatie
 
@@ -61,7 +78,7 @@ Beheerconsole:    http://{host}:{port}/admin  (aanmelden met de beheerderssleute
 Voorbeeldgesprek geladen (315 -> 317 -> 301 -> 319 -> 305 -> 307 -> 323 -> 325, plus een afgewezen start):
 """ + "\n".join(f"  {naam}  {status:<9} {' '.join(codes)}" for naam, status, codes in berichten), flush=True)
     configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     return 0
 
 

@@ -1,9 +1,9 @@
 """The lifecycle of a message: an explicit state machine; every transition is an audit event.
 
     received ──> accepted ──> queued ──> delivered ──> answered
-        │            │           │  ^
-        │            │           v  │ (requeue)
-        │            │       dead_letter
+        │            │           │  ^          │
+        │            │           v  │ (requeue) │ (a Fo01 after the hub accepted it)
+        │            │       dead_letter <──────┘
         │            └──> answered      (a heenbericht whose retour/325 arrived or was made)
         └──> rejected ──> handled       (an administrator dealt with it)
                  └──> queued            (an XSD/rule rejection is still answered: retour or fault)
@@ -35,7 +35,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.ACCEPTED: frozenset({Status.QUEUED, Status.ANSWERED}),
     Status.REJECTED: frozenset({Status.HANDLED, Status.QUEUED}),
     Status.QUEUED: frozenset({Status.DELIVERED, Status.DEAD_LETTER}),
-    Status.DELIVERED: frozenset({Status.ANSWERED}),
+    # A hub may accept an envelope and refuse it later in an asynchronous Fo01 (StUF-GGk); the message
+    # then did not arrive after all and needs a person, exactly like one refused at once.
+    Status.DELIVERED: frozenset({Status.ANSWERED, Status.DEAD_LETTER}),
     Status.DEAD_LETTER: frozenset({Status.QUEUED, Status.HANDLED}),
     Status.ANSWERED: frozenset(),
     Status.HANDLED: frozenset(),

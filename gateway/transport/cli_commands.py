@@ -24,7 +24,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     try:
         routes = laad(settings.routes_file, eis_geheimen=True)
     except RouteringFout as exc:
-        print(f"iwmo-gateway worker: {exc}", file=sys.stderr)
+        print(f"iwmo-gateway worker: {exc.een_regel()}", file=sys.stderr)
         return 2
     if args.concurrency > 1 and settings.database_url.startswith("sqlite"):
         print("iwmo-gateway worker: SQLite kent één schrijver tegelijk; gebruik --concurrency 1 of PostgreSQL",
@@ -74,6 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--concurrency", type=_positief, default=1, help="aantal parallelle verzenders (PostgreSQL)")
     p.set_defaults(func=cmd_worker)
     _register_hub(sub)
+    from gateway.transport.demo import register as register_demo
+
+    register_demo(sub)
 
 
 def _register_hub(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

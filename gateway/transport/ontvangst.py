@@ -124,7 +124,8 @@ class Inbox:
                 if eerder is not None:
                     return self._als_duplicaat(session, eerder)
             r = repository.receive(self.sessions, o.payload, party=zender, richting="in",
-                                   cross_rules=self.cross_rules, max_bytes=self.max_bytes)
+                                   cross_rules=self.cross_rules, max_bytes=self.max_bytes,
+                                   namens=self.eigen_partijen or None)
             try:
                 return self._afronden(o, adapter=adapter, zender=zender, ontvangen=r)
             except IntegrityError:  # the same envelope finished in another process meanwhile (SQLite path)
@@ -188,7 +189,11 @@ class Inbox:
             bericht = session.get(Bericht, aflevering.bericht_id)
             assert bericht is not None
             details = {"aflevering": aflevering.id, "envelop_id": cross_ref, "code": code, "reden": reden}
-            if bericht.status == Status.QUEUED:
+            nieuwste = session.scalars(select(Aflevering.id).where(Aflevering.bericht_id == bericht.id)
+                                       .order_by(Aflevering.id.desc())).first()
+            # Only the newest envelope speaks for the message: a Fo01 on an envelope that was since resent in
+            # a fresh one is history, not the message's fate.
+            if bericht.status in (Status.QUEUED, Status.DELIVERED) and nieuwste == aflevering.id:
                 transition(session, bericht, Status.DEAD_LETTER, actor=zender, action="fout_ontvangen",
                            details=details)
             else:

@@ -42,8 +42,13 @@ class RouteringFout(ValueError):
     """The routing table cannot be used; `problemen` names every fault with its place in the file."""
 
     def __init__(self, bron: str, problemen: list[str]):
+        self.bron = bron
         self.problemen = problemen
         super().__init__(f"{bron}: de routeringstabel is niet bruikbaar:\n  " + "\n  ".join(problemen))
+
+    def een_regel(self) -> str:
+        """The whole refusal on one line, for a command that stops at start-up."""
+        return f"{self.bron}: routeringstabel niet bruikbaar: " + "; ".join(self.problemen)
 
 
 @dataclass
@@ -86,7 +91,15 @@ def _controleer_code(code: object, plek: str) -> str | None:
     return f"{plek}: {code!r} is geen gemeentecode (4 cijfers) of AGB-code (8 cijfers)"
 
 
-def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen: bool = False) -> Routeringstabel:
+def _route_regels(tekst: str) -> dict[int, int]:
+    """Where each [[route]] block starts: its number (1-based, as the messages count) -> line number."""
+    regels = [n for n, regel in enumerate(tekst.splitlines(), start=1)
+              if regel.strip().replace(" ", "").startswith("[[route]]")]
+    return {i: n for i, n in enumerate(regels, start=1)}
+
+
+def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen: bool = False,
+             regels: dict[int, int] | None = None) -> Routeringstabel:
     problemen: list[str] = []
     ruw = data.get("route", [])
     if not isinstance(ruw, list) or not ruw:
@@ -94,7 +107,7 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
     routes: list[Route] = []
     gezien: dict[tuple[str, str | None], int] = {}
     for i, blok in enumerate(ruw, start=1):
-        plek = f"[[route]] nr. {i}"
+        plek = f"[[route]] nr. {i}" + (f" (regel {regels[i]})" if regels and i in regels else "")
         if not isinstance(blok, dict):
             problemen.append(f"{plek}: verwacht een tabel met naar, adapter en endpoint")
             continue
@@ -159,13 +172,20 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
 def laad(pad: str | Path, *, eis_geheimen: bool = False) -> Routeringstabel:
     pad = Path(pad)
     try:
-        data = tomllib.loads(pad.read_text(encoding="utf-8"))
+        tekst = pad.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RouteringFout(str(pad), ["bestand bestaat niet; kopieer config/routes.example.toml en pas het aan "
                                        "(of zet IWMO_ROUTES_FILE)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RouteringFout(str(pad), [f"niet leesbaar ({exc}); geef een UTF-8-tekstbestand dat de gateway mag "
+                                       "lezen"]) from None
+    try:
+        data = tomllib.loads(tekst)
     except tomllib.TOMLDecodeError as exc:
-        raise RouteringFout(str(pad), [f"geen geldige TOML: {exc}"]) from None
-    return uit_data(data, bron=str(pad), eis_geheimen=eis_geheimen)
+        # tomllib says where: "... (at line 3, column 7)"; say it in the file's terms and what to do.
+        raise RouteringFout(str(pad), [f"geen geldige TOML: {exc}; herstel de syntaxis (voorbeeld: "
+                                       "config/routes.example.toml)"]) from None
+    return uit_data(data, bron=str(pad), eis_geheimen=eis_geheimen, regels=_route_regels(tekst))
 
 
 def leeg() -> Routeringstabel:

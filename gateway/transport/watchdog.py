@@ -2,8 +2,9 @@
 
 The sender must notice a missing answer (OP090): a retourbericht is due within 3 working days of its
 heenbericht, a WMO325 within 10 working days of its WMO323 (OP090x4; linked by DeclaratieIdentificatie, which
-the store resolves into `antwoord_op_id`). Only answers that arrived from outside count: the retourbericht
-the gateway builds for its own sender at submission is a pre-check, not the partner's answer.
+the store resolves into `antwoord_op_id`). Only answers that arrived from outside count: a gateway that
+serves a fixed set of parties builds no retourbericht for its own outgoing messages (the partner answers),
+and one that serves everybody answers itself and keeps no watch on that.
 """
 
 from __future__ import annotations

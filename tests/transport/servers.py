@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,11 +17,11 @@ from dataclasses import dataclass, field
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
+# The real three-process chain (two gateways and the hub) is started by the package, so that the demo, the
+# benchmark and test_chain.py start it in one way: gateway.transport.keten. Ports come from there too.
+from gateway.transport.keten import vrije_poort
 
-def vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["HubDubbel", "draai", "vrije_poort"]
 
 
 @contextlib.contextmanager

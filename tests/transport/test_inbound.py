@@ -20,7 +20,7 @@ from gateway.store import apikeys
 from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
 from gateway.store.models import Aflevering, AuditEvent, Bericht, Ontvangst
 from gateway.transport import envelope, memory
-from gateway.transport.outbox import Outbox
+from gateway.transport.outbox import Outbox, requeue, resend
 from tests.msgedit import Msg
 from tests.transport.helpers import AANBIEDER, GEMEENTE, variant
 
@@ -132,7 +132,33 @@ def test_an_api_submission_for_the_aanbieder_is_queued_and_a_late_fo01_dead_lett
     with gemeente.sessions() as session:  # type: ignore[attr-defined]
         a = session.get(Aflevering, a.id)
         assert a.status == "dead_letter" and a.laatste_fout.startswith("BRS04")
-        acties = session.scalars(select(AuditEvent.action).where(AuditEvent.bericht_id == a.bericht_id)).all()
+        events = session.scalars(select(AuditEvent).where(AuditEvent.bericht_id == a.bericht_id)
+                                 .order_by(AuditEvent.seq)).all()
+        # The hub had accepted it (delivered); the late Fo01 makes it a dead letter for a person to handle.
+        assert [(e.action, e.from_state, e.to_state) for e in events[-2:]] == [
+            ("afgeleverd", "queued", "delivered"), ("fout_ontvangen", "delivered", "dead_letter")]
+        assert session.get(Bericht, a.bericht_id).status == "dead_letter"
+    with gemeente.sessions() as session, session.begin():  # type: ignore[attr-defined]
+        requeue(session, a.bericht_id, actor="beheerder")
+    with gemeente.sessions() as session:  # type: ignore[attr-defined]
+        assert session.get(Bericht, a.bericht_id).status == "queued"
+
+
+def test_a_late_fo01_on_an_envelope_that_was_resent_does_not_undo_the_newer_one(gemeente: Gemeente) -> None:
+    r = gemeente.client.post("/api/v1/berichten", content=variant("WMO301", "API0002"),
+                             headers={"Authorization": f"Bearer {gemeente.key}", "Content-Type": "application/xml"})
+    bericht_id = r.json()["id"]
+    Outbox(gemeente.sessions).werk(lambda _: gemeente.kanaal)  # type: ignore[arg-type]
+    with gemeente.sessions() as session, session.begin():  # type: ignore[attr-defined]
+        oud = session.scalars(select(Aflevering.envelop_id)).one()
+        resend(session, bericht_id, actor="beheerder")
+    Outbox(gemeente.sessions).werk(lambda _: gemeente.kanaal)  # type: ignore[arg-type]
+    fo01, _ = envelope.fout(zender="VECOZO", ontvanger=GEMEENTE, cross_refnummer=oud, code="BRS04",
+                            plek="client", omschrijving="Geadresseerde niet aangesloten")
+    assert gemeente.client.post("/ggk", content=fo01, headers=SOAP).status_code == 200
+    with gemeente.sessions() as session:  # type: ignore[attr-defined]
+        assert session.get(Bericht, bericht_id).status == "delivered"
+        acties = session.scalars(select(AuditEvent.action).where(AuditEvent.bericht_id == bericht_id)).all()
         assert acties[-1] == "fout_ontvangen"
 
 
@@ -165,3 +191,48 @@ def test_overdue_answers_are_listed_for_the_sender_and_counted_in_metrics(gemeen
     assert item["werkdagen_te_laat"] >= 5
     assert 'iwmo_achterstallige_antwoorden{regel="OP090"} 1.0' in gemeente.client.get("/metrics").text
     assert gemeente.client.get("/api/v1/achterstallig").status_code == 401
+
+
+def test_the_sender_keeps_one_retour_per_heenbericht_the_partners(gemeente: Gemeente) -> None:
+    """IV028: the addressee answers. Our own check of an outgoing message is in the submit answer's findings,
+    not a second WMO302 in the sender's store and inbox beside the aanbieder's real one."""
+    from gateway.messages.retour import validate_and_build
+
+    heen = variant("WMO301", "EENRETOUR1")
+    r = gemeente.client.post("/api/v1/berichten", content=heen,
+                             headers={"Authorization": f"Bearer {gemeente.key}", "Content-Type": "application/xml"})
+    assert r.status_code == 201 and r.json()["status"] == "accepted" and r.json()["links"]["retour"] is None
+    heen_id = r.json()["id"]
+    assert _tel(gemeente.sessions, Bericht, Bericht.berichttype == "WMO302") == 0
+    Outbox(gemeente.sessions).werk(lambda _: gemeente.kanaal)  # type: ignore[arg-type]
+    with gemeente.sessions() as session:  # type: ignore[attr-defined]
+        di01_id = session.scalars(select(Aflevering.envelop_id)).one()
+
+    partner_retour = validate_and_build(heen)
+    du01, _ = envelope.retourbericht(partner_retour, zender=AANBIEDER, ontvanger=GEMEENTE, functie="WMO302",
+                                     cross_refnummer=di01_id)
+    assert gemeente.client.post("/ggk", content=du01, headers=SOAP).status_code == 200
+
+    with gemeente.sessions() as session:  # type: ignore[attr-defined]
+        [retour] = session.scalars(select(Bericht).where(Bericht.antwoord_op_id == heen_id)).all()
+        assert (retour.berichttype, retour.richting, retour.raw) == ("WMO302", "in", partner_retour)
+        assert session.get(Bericht, heen_id).status == "answered"
+    auth = {"Authorization": f"Bearer {gemeente.key}"}
+    assert gemeente.client.get(f"/api/v1/berichten/{heen_id}/retour", headers=auth).content == partner_retour
+    inbox = gemeente.client.get("/api/v1/inbox", headers=auth).json()["items"]
+    assert [b["id"] for b in inbox if b["bericht"] == "WMO302"] == [retour.id]
+
+
+def test_a_gateway_serving_both_parties_still_answers_itself(tmp_path: Path) -> None:
+    """Without IWMO_IDENTITEIT the gateway is the meeting point of both parties and builds the retour."""
+    url = f"sqlite:///{tmp_path / 'samen.db'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session, session.begin():
+        key = apikeys.create(session, label="g", party=GEMEENTE).key
+    app = create_app(Settings(database_url=url, routes_file=str(tmp_path / "geen.toml")))
+    with TestClient(app) as client:
+        r = client.post("/api/v1/berichten", content=variant("WMO301", "SAMEN1"),
+                        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/xml"})
+        assert r.json()["links"]["retour"] is not None
+    engine.dispose()

@@ -3,6 +3,9 @@ by addressee and message type with a catch-all."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +87,35 @@ def test_a_missing_or_broken_file_says_what_to_do(tmp_path: Path) -> None:
     kapot.write_text("[[route]\n", encoding="utf-8")
     with pytest.raises(RouteringFout, match="geen geldige TOML"):
         laad(kapot)
+
+
+KAPOTTE_TABELLEN = {  # what is wrong -> (the file, what the one line must say)
+    "syntax": ('[[route]]\nnaar = ["*"]\nadapter = "ggk"\nendpoint = http://hub/ggk\n',
+               ["geen geldige TOML", "line 4", "herstel de syntaxis"]),
+    "adapter": ('# gemeente\n\n[[route]]\nnaar = ["*"]\nadapter = "smtp"\nendpoint = "http://hub"\n',
+                ["[[route]] nr. 1 (regel 3)", "'smtp'", "ggk"]),
+    "code": ('[[route]]\nnaar = ["0599"]\nadapter = "ggk"\nendpoint = "http://hub/ggk"\n\n'
+             '[[route]]\nnaar = ["9999"]\nadapter = "ggk"\nendpoint = "http://hub/ggk"\n',
+             ["[[route]] nr. 2 (regel 6) naar[1]", "9999", "CBS"]),
+}
+
+
+@pytest.mark.parametrize("commando", ["serve", "worker"])
+@pytest.mark.parametrize("fout", sorted(KAPOTTE_TABELLEN))
+def test_a_broken_routing_table_stops_serve_and_worker_with_one_line_and_exit_code_2(
+        tmp_path: Path, commando: str, fout: str) -> None:
+    inhoud, moet = KAPOTTE_TABELLEN[fout]
+    routes = tmp_path / "routes.toml"
+    routes.write_text(inhoud, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IWMO_")}
+    env |= {"IWMO_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "IWMO_ROUTES_FILE": str(routes),
+            "IWMO_PORT": "1"}  # were it to start, port 1 would fail loudly
+    r = subprocess.run([sys.executable, "-m", "gateway.cli", commando], env=env, capture_output=True, text=True,
+                       timeout=60, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    [regel] = r.stderr.strip().splitlines()
+    assert regel.startswith(f"iwmo-gateway {commando}: {routes}: ")
+    for stuk in moet:
+        assert stuk in regel, regel
+    assert not (tmp_path / "g.db").exists()  # refused before anything was written

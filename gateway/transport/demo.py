@@ -1,0 +1,253 @@
+"""`iwmo-gateway demo`: the whole berichtenverkeer on one machine, step by step.
+
+It starts the chain (gemeente gateway, hub, aanbieder gateway; `gateway.transport.keten`) and walks the
+example conversation in gateway/demo/berichten through it the way two back-offices would: each heenbericht
+is submitted to its sender's REST API with that party's key, and the answer is awaited at the sender, where
+the partner's retourbericht (or the gemeente's WMO325) arrives through the hub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from gateway.transport.keten import (
+    TOKEN_AANBIEDER,
+    TOKEN_GEMEENTE,
+    Gateway,
+    Keten,
+    KetenFout,
+    opzetten,
+)
+
+BERICHTEN = Path(__file__).resolve().parents[1] / "demo" / "berichten"
+WACHTTIJD_S = 90.0
+
+
+@dataclass(frozen=True)
+class Stap:
+    heen: str
+    zender: str  # "gemeente" or "aanbieder"
+    antwoord: str
+
+
+# The order of a real case: the aanbieder asks, the gemeente assigns, care starts and stops, a change is
+# asked and answered, and the declaratie is settled.
+STAPPEN = (
+    Stap("WMO315", "aanbieder", "WMO316"),
+    Stap("WMO301", "gemeente", "WMO302"),
+    Stap("WMO305", "aanbieder", "WMO306"),
+    Stap("WMO307", "aanbieder", "WMO308"),
+    Stap("WMO317", "aanbieder", "WMO318"),
+    Stap("WMO319", "gemeente", "WMO320"),
+    Stap("WMO323", "aanbieder", "WMO325"),
+)
+
+
+class StapMislukt(Exception):
+    pass
+
+
+def retourcodes(xml: bytes) -> list[str]:
+    """Every RetourCode in a retourbericht or WMO325, in document order, each once."""
+    from gateway.validation import safe_xml
+
+    codes: dict[str, None] = {}
+    for el in safe_xml.parse(xml).root.iter("{*}RetourCode"):
+        if el.text:
+            codes.setdefault(el.text.strip())
+    return list(codes)
+
+
+def _wacht(beschrijving: str, conditie: Callable[[], object], keten: Keten, seconden: float = WACHTTIJD_S) -> object:
+    einde = time.monotonic() + seconden
+    while True:
+        uitkomst = conditie()
+        if uitkomst:
+            return uitkomst
+        if time.monotonic() > einde:
+            raise StapMislukt(f"na {seconden:g} s nog niet: {beschrijving} (logs in {keten.map})")
+        time.sleep(0.05)
+
+
+def _status(gw: Gateway, bericht_id: str, client: httpx.Client) -> str:
+    r = gw.get(f"/api/v1/berichten/{bericht_id}", client=client)
+    r.raise_for_status()
+    return str(r.json()["status"])
+
+
+def _beantwoord_declaratie(keten: Keten, client: httpx.Client) -> None:
+    """The gemeente's back-office: wait for the WMO323 in its inbox and answer it with the WMO325."""
+    gemeente = keten.gemeente
+
+    def binnen() -> bool:
+        r = gemeente.get("/api/v1/inbox", client=client)
+        r.raise_for_status()
+        return any(b.get("bericht") == "WMO323" for b in r.json()["items"])
+
+    _wacht("de WMO323 in de inbox van de gemeente", binnen, keten)
+    r = gemeente.post((BERICHTEN / "WMO325.xml").read_bytes(), client=client)
+    if r.status_code != 201 or r.json().get("status") != "accepted":
+        raise StapMislukt(f"de gemeente kon de WMO325 niet indienen: HTTP {r.status_code} {r.text[:300]}")
+
+
+def voer_uit(keten: Keten, stap: Stap, client: httpx.Client) -> tuple[str, list[str]]:
+    """Submit one heenbericht at its sender and wait there for its answer; (status, retourcodes)."""
+    zender = keten.gemeente if stap.zender == "gemeente" else keten.aanbieder
+    r = zender.post((BERICHTEN / f"{stap.heen}.xml").read_bytes(), client=client)
+    if r.status_code not in (200, 201):
+        raise StapMislukt(f"{stap.heen} niet aangenomen: HTTP {r.status_code} {r.text[:300]}")
+    ingediend = r.json()
+    if ingediend["status"] != "accepted":
+        codes = ", ".join(f"{f['code']} {f['melding']}" for f in ingediend.get("errors", []))
+        raise StapMislukt(f"{stap.heen} afgekeurd door de eigen gateway: {codes}")
+    heen_id = str(ingediend["id"])
+    if stap.antwoord == "WMO325":
+        _beantwoord_declaratie(keten, client)
+
+    def beantwoord() -> str | None:
+        status = _status(zender, heen_id, client)
+        if status == "dead_letter":
+            raise StapMislukt(f"{stap.heen} is niet afgeleverd (dead letter); zie de audit trail van {heen_id}")
+        return status if status == "answered" else None
+
+    _wacht(f"het antwoord op {stap.heen} bij de {zender.naam}", beantwoord, keten)
+    antwoord = zender.get(f"/api/v1/berichten/{heen_id}/retour", client=client)
+    antwoord.raise_for_status()
+    return "answered", retourcodes(antwoord.content)
+
+
+def draai_script(keten: Keten, uit: TextIO) -> bool:
+    """Walk the steps, one line each; False when a step failed (the rest is skipped)."""
+    with httpx.Client(timeout=30) as client:
+        for n, stap in enumerate(STAPPEN, start=1):
+            zender = keten.gemeente if stap.zender == "gemeente" else keten.aanbieder
+            ontvanger = keten.aanbieder if zender is keten.gemeente else keten.gemeente
+            kop = (f"[{n}/{len(STAPPEN)}] {stap.heen} {zender.naam} {zender.partij} -> "
+                   f"{ontvanger.naam} {ontvanger.partij}")
+            begin = time.monotonic()
+            try:
+                status, codes = voer_uit(keten, stap, client)
+            except (StapMislukt, httpx.HTTPError) as exc:
+                print(f"{kop}: MISLUKT na {time.monotonic() - begin:.2f} s: {exc}", file=uit, flush=True)
+                return False
+            # A retourbericht without RetourCode elements finds nothing wrong (IV028 leaves them out then).
+            gevonden = " ".join(codes) if codes else "geen, niets afgekeurd"
+            print(f"{kop}: {status}; {stap.antwoord} ontvangen (retourcodes: {gevonden}) "
+                  f"in {time.monotonic() - begin:.2f} s", file=uit, flush=True)
+    return True
+
+
+def overzicht(keten: Keten, *, draait: bool) -> str:
+    g, a = keten.gemeente, keten.aanbieder
+    regels = [f"\nAlles staat in {keten.map} (databases, configuratie, logs):"]
+    for gw in (g, a):
+        regels += [f"  {gw.naam:<9} {gw.partij:<8}  {gw.base}  database {gw.database_url}",
+                   f"            API-sleutel {gw.key}",
+                   f"            beheerder   {keten.beheerder_keys.get(gw.naam, '')}"]
+    regels += [f"  hub                 {keten.hub_url}  database {keten.hub_database_url}",
+               f"            tokens: gemeente {TOKEN_GEMEENTE}, aanbieder {TOKEN_AANBIEDER}"]
+    if draait:
+        regels += ["\nKijk rond (alles draait tot Ctrl-C):",
+                   f"  curl -s -H 'Authorization: Bearer {a.key}' {a.base}/api/v1/berichten",
+                   f"  curl -s -H 'Authorization: Bearer {g.key}' {g.base}/api/v1/inbox",
+                   f"  curl -s -H 'Authorization: Bearer {TOKEN_AANBIEDER}' '{keten.hub_url}/berichten?limit=10'",
+                   f"  beheerconsole: {g.base}/admin en {a.base}/admin (aanmelden met de beheerderssleutel)",
+                   f"  API-documentatie: {g.base}/docs"]
+    else:
+        regels += ["\nDe processen zijn gestopt; de stores blijven. Bekijk er een met bijvoorbeeld:",
+                   f"  IWMO_DATABASE_URL={g.database_url} iwmo-gateway serve --port 8080",
+                   "  en meld je op http://127.0.0.1:8080/admin aan met de beheerderssleutel van de gemeente,",
+                   "  of draai `iwmo-gateway demo --keep` om de hele keten te laten draaien."]
+    return "\n".join(regels)
+
+
+def _stop_bij_sigterm() -> None:
+    """SIGTERM ends the demo like Ctrl-C does, so the chain is shut down by the finally below."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    map = Path(args.map) if args.map else Path(tempfile.mkdtemp(prefix="iwmo-demo-"))
+    if any((map / f"{naam}.db").exists() for naam in ("gemeente", "aanbieder", "hub")):
+        # The example messages would meet themselves (TR056): every step would be refused.
+        print(f"iwmo-gateway demo: {map} bevat al de stores van een eerdere demo; kies een lege map met --map "
+              "of laat --map weg", file=sys.stderr)
+        return 2
+    _stop_bij_sigterm()
+    keten = opzetten(map, log_level="WARNING")
+    print(f"iwmo-gateway demo: gemeente {keten.gemeente.partij}, hub en aanbieder {keten.aanbieder.partij} "
+          f"starten op 127.0.0.1 (map {map})", flush=True)
+    try:
+        begin = time.monotonic()
+        try:
+            keten.start()
+        except KetenFout as exc:
+            print(f"iwmo-gateway demo: de keten start niet: {exc}", file=sys.stderr)
+            return 1
+        print(f"keten draait na {time.monotonic() - begin:.1f} s: gemeente {keten.gemeente.base}, "
+              f"hub {keten.hub_url}, aanbieder {keten.aanbieder.base}\n", flush=True)
+        gelukt = draai_script(keten, sys.stdout)
+        print(f"\n{'Alle' if gelukt else 'Niet alle'} {len(STAPPEN)} stappen afgerond "
+              f"({time.monotonic() - begin:.1f} s sinds de start).", flush=True)
+        print(overzicht(keten, draait=args.keep), flush=True)
+        if args.keep:
+            while True:  # until Ctrl-C or SIGTERM; a process that dies ends the demo too
+                time.sleep(0.5)
+                _nog_levend(keten)
+        return 0 if gelukt else 1
+    except KeyboardInterrupt:
+        print("\nonderbroken; de keten stopt", flush=True)
+        return 130
+    except KetenFout as exc:
+        print(f"iwmo-gateway demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        with _zonder_onderbrekingen():  # a second Ctrl-C must not cut the shutdown short
+            keten.stop()
+
+
+@contextlib.contextmanager
+def _zonder_onderbrekingen() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    eerder = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in eerder.items():
+            signal.signal(sig, handler)
+
+
+def _nog_levend(keten: Keten) -> None:
+    for naam, proc in (("hub", keten.hub), *((f"{g.naam} {w}", p) for g in keten.gateways
+                                               for w, p in (("serve", g.serve), ("worker", g.worker)))):
+        if proc is not None and proc.poll() is not None:
+            raise KetenFout(f"{naam} is gestopt met code {proc.returncode}; zie de logs in {keten.map}")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("demo", help="start gemeente-gateway, hub en aanbieder-gateway lokaal en speel de hele "
+                                    "keten 315 -> 325 door")
+    p.add_argument("--keep", action="store_true", help="laat de drie processen draaien tot Ctrl-C")
+    p.add_argument("--map", metavar="DIR", help="map voor databases, configuratie en logs (standaard: een nieuwe "
+                                                "tijdelijke map, die blijft staan)")
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,102 @@
+"""`iwmo-gateway demo` as a newcomer runs it: a subprocess that starts the three processes, walks the seven
+steps of the example conversation, prints each with its answer, and leaves nothing running; `--keep` runs
+until Ctrl-C and then stops everything too."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.messages.retour import validate_and_build
+from gateway.transport.demo import STAPPEN, retourcodes
+from tests.reference import our_example
+
+pytestmark = pytest.mark.slow
+
+STAP = re.compile(r"^\[(\d)/7\] (WMO\d{3}) (gemeente|aanbieder) (\d+) -> (gemeente|aanbieder) (\d+): (\w+); "
+                  r"(WMO\d{3}) ontvangen \(retourcodes: ([^)]*)\) in ([\d.]+) s$", re.MULTILINE)
+URL = re.compile(r"http://127\.0\.0\.1:\d+")
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("IWMO_")}
+
+
+def _verwacht(heen: str, antwoord: str) -> str:
+    """The answer each step must report, worked out here without the chain: the retourbericht our own
+    builder makes for the example heenbericht, or for the declaratie the codes in the example WMO325."""
+    xml = our_example("WMO325") if antwoord == "WMO325" else validate_and_build(our_example(heen))
+    return " ".join(retourcodes(xml)) or "geen, niets afgekeurd"
+
+
+def _dood(urls: list[str]) -> bool:
+    for url in urls:
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            return False
+        except httpx.TransportError:
+            pass
+    return True
+
+
+def test_demo_runs_the_seven_steps_and_reports_each_answer(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "gateway.cli", "demo", "--map", str(tmp_path)], env=_env(),
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    stappen = STAP.findall(r.stdout)
+    assert len(stappen) == len(STAPPEN) == 7, r.stdout
+    for (n, heen, zender, _, ontvanger, _, status, antwoord, codes, _), stap in zip(stappen, STAPPEN, strict=True):
+        assert (heen, zender, antwoord, status) == (stap.heen, stap.zender, stap.antwoord, "answered"), n
+        assert ontvanger != zender
+        assert codes == _verwacht(heen, antwoord), (heen, codes)
+    assert "Alle 7 stappen afgerond" in r.stdout
+    # where to look: the stores stay, with their URLs and keys named
+    for naam in ("gemeente.db", "aanbieder.db", "hub.db"):
+        assert (tmp_path / naam).is_file() and str(tmp_path / naam) in r.stdout
+    assert r.stdout.count("API-sleutel iwmo_") == 2 and r.stdout.count("beheerder   iwmo_") == 2
+    assert _dood(sorted(set(URL.findall(r.stdout))))  # nothing left running
+
+
+def test_demo_keep_runs_until_ctrl_c_and_then_stops_every_process(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--keep", "--map", str(tmp_path)],
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    uit: list[str] = []
+    try:
+        assert proc.stdout is not None
+        einde = time.monotonic() + 240
+        for regel in proc.stdout:
+            uit.append(regel)
+            if "Kijk rond" in regel or time.monotonic() > einde:
+                break
+        tekst = "".join(uit)
+        assert "Kijk rond" in tekst, tekst
+        urls = sorted(set(URL.findall(tekst)))
+        assert len(urls) == 3
+        time.sleep(1)
+        for url in urls:  # still there, for a newcomer to poke at
+            assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, tekst + rest
+    assert "de keten stopt" in rest
+    assert _dood(urls)
+
+
+def test_demo_refuses_a_folder_that_holds_an_earlier_demo(tmp_path: Path) -> None:
+    (tmp_path / "gemeente.db").write_bytes(b"")
+    r = subprocess.run([sys.executable, "-m", "gateway.cli", "demo", "--map", str(tmp_path)], env=_env(),
+                       capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2 and str(tmp_path) in r.stderr and "lege map" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gemeente.db"]  # nothing started, nothing written
