@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
+import httpx
+
 ENTRY_POINT_GROUP = "iwmo_gateway.transport"
 
 # Ours, so a source checkout without installed metadata still finds them; entry points may add or replace.
@@ -100,6 +102,13 @@ class Verbinding:
 
     def geheim(self) -> str | None:
         return os.environ.get(self.credentials) if self.credentials else None
+
+    def http_client(self, **headers: str) -> httpx.Client:
+        """An httpx client for this endpoint, carrying the bearer token from `credentials` when there is one."""
+        token = self.geheim()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.Client(timeout=self.timeout, headers=headers)
 
 
 @runtime_checkable

@@ -67,11 +67,7 @@ class GgkTransport:
 
     def __init__(self, verbinding: Verbinding, client: httpx.Client | None = None):
         self.endpoint = verbinding.endpoint
-        headers = {"Content-Type": "text/xml; charset=utf-8"}
-        token = verbinding.geheim()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.client = client or httpx.Client(timeout=verbinding.timeout, headers=headers)
+        self.client = client or verbinding.http_client(**{"Content-Type": "text/xml; charset=utf-8"})
 
     def verstuur(self, zending: Zending) -> Resultaat:
         try:

@@ -63,11 +63,7 @@ class VecozoTransport:
 
     def __init__(self, verbinding: Verbinding, client: httpx.Client | None = None):
         self.basis = verbinding.endpoint.rstrip("/")
-        headers = {}
-        token = verbinding.geheim()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.client = client or httpx.Client(timeout=verbinding.timeout, headers=headers)
+        self.client = client or verbinding.http_client()
 
     def verstuur(self, zending: Zending) -> Resultaat:
         try:
