@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -52,6 +53,11 @@ class Bericht(Base):
     gelezen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     antwoord_op_id: Mapped[str | None] = mapped_column(ForeignKey("bericht.id"))
     conversatie_id: Mapped[str | None] = mapped_column(String(64))
+    # True when `raw` holds only a bounded prefix of a refused body (oversize, unreadable); sha256 and size
+    # still describe the whole body as it arrived.
+    ingekort: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The Afzender a message claimed when that is not the authenticated party (the row is the caller's).
+    geclaimde_afzender: Mapped[str | None] = mapped_column(String(64))
 
     sleutels: Mapped[list[BerichtSleutel]] = relationship(back_populates="bericht", cascade="all, delete-orphan")
     bevindingen: Mapped[list[Bevinding]] = relationship(
@@ -131,6 +137,8 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 of `hash` under IWMO_AUDIT_KEY (kept outside the database); None when no key is set.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_bericht", "bericht_id", "seq"),)
 
@@ -262,3 +270,18 @@ class Ontvangst(Base):
         UniqueConstraint("zender", "envelop_id", name="uq_ontvangst_envelop"),
         Index("ix_ontvangst_bericht", "bericht_id"),
     )
+
+
+class BeheerSessie(Base):
+    """A console session: it is valid only while this row says so (sign-out and revocation end it)."""
+
+    __tablename__ = "beheer_sessie"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sleutel_id: Mapped[int] = mapped_column(Integer)
+    rol: Mapped[str] = mapped_column(String(16))
+    aangemaakt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    verloopt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    beeindigd_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_beheer_sessie_sleutel", "sleutel_id"),)
