@@ -3,6 +3,10 @@
 #   docker run -p 8080:8080 -e IWMO_DATABASE_URL=postgresql+psycopg://... iwmo-gateway
 FROM python:3.11-slim
 
+# IWMO_HOST=0.0.0.0 listens on every interface of the container. That is safe only because every inbound
+# transport endpoint (POST /ggk) is closed unless authenticated: with none of IWMO_GGK_INBOUND_TOKEN,
+# IWMO_INBOUND_PARTNERS, IWMO_INBOUND_TLS_* or IWMO_INBOUND_PROXY_VERTROUWD set it refuses every delivery and
+# stores nothing, and the start-up log says so. The API and console need their own keys / sign-in.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import random
 import re
+import secrets
 import statistics
 import tempfile
 import time
@@ -132,7 +133,7 @@ def main() -> None:
                              .offset(int(args.messages * 0.9)).limit(1)).one()
             cursor = queries._encode_cursor(diep)
             afgewezen = s.scalars(select(Bericht.id).where(Bericht.status == "rejected")).first()
-        app = create_app(Settings(database_url=url, admin_secret="b" * 40))
+        app = create_app(Settings(database_url=url, admin_secret=secrets.token_urlsafe(48)))
         with TestClient(app, follow_redirects=False) as client:
             formulier = client.get("/admin/inloggen").text
             csrf = re.search(r'name="csrf" value="([^"]+)"', formulier).group(1)  # type: ignore[union-attr]

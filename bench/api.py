@@ -16,26 +16,33 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from lxml import etree
 
-ROOT = Path(__file__).resolve().parents[1]
-BERICHTEN = ROOT / "gateway" / "demo" / "berichten"
-AANBIEDER = "12345678"
-GEMEENTE = "0599"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import (  # noqa: E402
+    AANBIEDER,
+    GEMEENTE,
+    IDENTIFICATIE,
+    Server,
+    enig,
+    laad_voorbeeld,
+    percentile,
+    postgres_database,
+    running_gateway,
+    xml_bytes,
+)
+
 # Which party sends which example: each is accepted on an empty store however often it is repeated.
 ZENDINGEN = {AANBIEDER: ("WMO315", "WMO317"), GEMEENTE: ("WMO301",)}
 
@@ -51,83 +58,13 @@ class Sjabloon:
 
     @classmethod
     def laad(cls, naam: str) -> Sjabloon:
-        tree = etree.parse(str(BERICHTEN / f"{naam}.xml"), etree.XMLParser(resolve_entities=False, no_network=True))
-        found = tree.xpath("/*/*[local-name()='Header']/*[local-name()='BerichtIdentificatie']"
-                           "/*[local-name()='Identificatie']")
-        if len(found) != 1:
-            raise SystemExit(f"{naam}.xml: expected one Header/BerichtIdentificatie/Identificatie, found {len(found)}")
-        return cls(tree, found[0])
+        tree = laad_voorbeeld(naam)
+        return cls(tree, enig(tree, IDENTIFICATIE))
 
     def met_identificatie(self, identificatie: str) -> bytes:
         # The tree is shared by one client thread only, so rewriting it in place is safe and cheap.
         self.identificatie.text = identificatie
-        return etree.tostring(self.tree, xml_declaration=True, encoding="UTF-8")
-
-
-# -- the service under test -----------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "gateway.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"iwmo-gateway {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return done.stdout
-
-
-def _key(env: dict[str, str], party: str) -> str:
-    # `keys create` prints the key as the last word; it is shown once and stored only hashed.
-    return _cli(env, "keys", "create", "--party", party, "--label", f"bench {party}").strip().rsplit(" ", 1)[-1]
-
-
-@dataclass
-class Server:
-    base: str
-    keys: dict[str, str]
-    log: Path
-
-
-@contextmanager
-def running_service(database_url: str, workdir: Path) -> Iterator[Server]:
-    env = {**os.environ, "IWMO_DATABASE_URL": database_url}
-    _cli(env, "db", "upgrade")
-    keys = {party: _key(env, party) for party in ZENDINGEN}
-    port = _free_port()
-    log = workdir / f"server-{port}.log"
-    # Logs go to a file: a pipe nobody reads would fill up and stall the server mid-run.
-    with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)], env=env,
-                                  stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, server, log)
-            yield Server(base, keys, log)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server stopped with {server.returncode}; its log:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the server at {base} was not ready within 60 s; its log:\n{log.read_text()[-3000:]}")
+        return xml_bytes(self.tree)
 
 
 # -- load -----------------------------------------------------------------------------------------------
@@ -148,8 +85,7 @@ class Uitslag:
         return self.accepted / self.seconds
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+        return percentile(self.latencies, p)
 
 
 def drive(server: Server, backend: str, clients: int, duration: float, warmup: float) -> Uitslag:
@@ -163,7 +99,7 @@ def drive(server: Server, backend: str, clients: int, duration: float, warmup: f
         headers = {"Authorization": f"Bearer {server.keys[party]}", "Content-Type": "application/xml"}
         latencies: list[float] = []
         outcomes: Counter[str] = Counter()
-        with httpx.Client(base_url=server.base, headers=headers, timeout=60) as http:
+        with httpx.Client(base_url=server.base, headers=headers, timeout=60, trust_env=False) as http:
             start_gate.wait()
             volgnummer = 0
             while True:
@@ -219,25 +155,8 @@ def report(u: Uitslag, clients: int) -> None:
 
 # -- backends -------------------------------------------------------------------------------------------
 
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(server_url)
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"bench_api_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def bench(backend: str, database_url: str, workdir: Path, args: argparse.Namespace) -> Uitslag:
-    with running_service(database_url, workdir) as server:
+    with running_gateway(database_url, workdir, parties=tuple(ZENDINGEN)) as server:
         uitslag = drive(server, backend, args.clients, args.duration, args.warmup)
     report(uitslag, args.clients)
     return uitslag
@@ -263,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             print("postgresql  skipped: pass --postgres URL or set IWMO_TEST_POSTGRES_URL "
                   "(scripts/pg-test-server start prints one)")
             return 0
-        with postgres_database(args.postgres) as url:
+        with postgres_database(args.postgres, "bench_api") as url:
             postgres = bench("postgresql", url, workdir, args)
     if sqlite.accepted and postgres.accepted:
         print(f"ratio PostgreSQL/SQLite: throughput {postgres.per_second / sqlite.per_second:.2f}x, "

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import postgres_database  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory  # noqa: E402
 from gateway.store.models import Bericht  # noqa: E402
 from gateway.transport.keten import Gateway, Keten, Tempo, opzetten  # noqa: E402
@@ -155,21 +156,8 @@ def meet(keten: Keten, backend: str, n: int, c: int, tijdslimiet: float, *, per_
 
 @contextmanager
 def _pg_databases(base: str, namen: list[str]) -> Iterator[dict[str, str]]:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-    echte = {naam: f"bench_keten_{naam}_{uuid.uuid4().hex[:6]}" for naam in namen}
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for db in echte.values():
-            conn.execute(f'CREATE DATABASE "{db}"')
-    try:
-        yield {naam: make_url(base).set(drivername="postgresql+psycopg", database=db)
-               .render_as_string(hide_password=False) for naam, db in echte.items()}
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for db in echte.values():
-                conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    with ExitStack() as stack:
+        yield {naam: stack.enter_context(postgres_database(base, f"bench_keten_{naam}")) for naam in namen}
 
 
 def draai(map: Path, backend: str, args: argparse.Namespace, urls: dict[str, str] | None = None,

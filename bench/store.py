@@ -11,16 +11,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
-from gateway.settings import Settings
-from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
-from gateway.store.history import cross_rules_for
-from gateway.store.repository import receive
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import postgres_database  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+from gateway.store.db import make_engine, make_session_factory, upgrade_to_head  # noqa: E402
+from gateway.store.history import cross_rules_for  # noqa: E402
+from gateway.store.repository import receive  # noqa: E402
 
 EXAMPLE = (Path(__file__).resolve().parents[1] / "gateway" / "demo" / "berichten" / "WMO315.xml").read_bytes()
 
@@ -73,19 +76,8 @@ def main() -> None:
         run(f"sqlite:///{tmp}/bench.db", args.messages, args.threads)
     base = os.environ.get("IWMO_TEST_POSTGRES_URL")
     if base:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = make_url(base).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        with postgres_database(base, "bench_store") as url:
             run(url, args.messages, args.threads)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         print("postgresql: skipped (set IWMO_TEST_POSTGRES_URL, e.g. from scripts/pg-test-server start)")
 

@@ -10,11 +10,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.validation import safe_xml
 from gateway.validation.validator import Uitslag, validate
+
+# Commands that judge files and need neither a database nor HTTP. For these the parser is built without the
+# other parts' subcommands, whose modules pull in pydantic-settings, SQLAlchemy, httpx and uvicorn: importing
+# those would take longer than validating one message (issue #11, CLI goal).
+KERNCOMMANDOS = ("validate", "regels", "retour")
 
 
 def _read(path: str) -> bytes:
-    return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    """The file's bytes, read no further than the size limit: `/dev/zero` or a huge file raises TE_GROOT
+    (XmlRefused) after IWMO_MAX_BERICHT_BYTES + 1 bytes instead of filling the memory first."""
+    if path == "-":
+        return safe_xml.lees_begrensd(sys.stdin.buffer)
+    with Path(path).open("rb") as bron:
+        return safe_xml.lees_begrensd(bron)
 
 
 def _print_human(path: str, uitslag: Uitslag) -> None:
@@ -23,7 +34,7 @@ def _print_human(path: str, uitslag: Uitslag) -> None:
         print(f"{path}: {naam} geldig")
         return
     print(f"{path}: {naam} ONGELDIG ({len(uitslag.errors)} bevinding(en))")
-    for f in uitslag.errors:
+    for f in uitslag.bevindingen:
         where = ", ".join(f.locatie) or "-"
         line = f" regel {f.regel}" if f.regel else ""
         rc = f" [retourcode {f.retourcode}]" if f.retourcode else ""
@@ -35,11 +46,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     any_invalid = False
     for path in args.files:
         try:
-            data = _read(path)
+            uitslag = validate(_read(path))
         except OSError as exc:
             print(f"iwmo-gateway: kan {path} niet lezen: {exc.strerror}", file=sys.stderr)
             return 2
-        uitslag = validate(data)
+        except safe_xml.XmlRefused as refused:  # over the size limit: judged without reading the rest
+            uitslag = Uitslag(bericht=None, errors=[refused.finding])
         any_invalid |= not uitslag.valid
         if args.json:
             results.append(uitslag.to_json(file=path))
@@ -87,6 +99,9 @@ def cmd_retour(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"iwmo-gateway: kan {args.file} niet lezen: {exc.strerror}", file=sys.stderr)
         return 2
+    except safe_xml.XmlRefused as refused:
+        print(f"iwmo-gateway: {args.file}: geen retourbericht. {refused.finding.melding}", file=sys.stderr)
+        return 1
     try:
         xml = validate_and_build(data, identificatie=args.identificatie, dagtekening=args.dagtekening)
     except GeenRetourbericht as exc:
@@ -107,7 +122,8 @@ def cmd_retour(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, alleen_kern: bool = False) -> argparse.ArgumentParser:
+    """The whole command line; `alleen_kern`: only the commands in KERNCOMMANDOS (see there)."""
     parser = argparse.ArgumentParser(prog="iwmo-gateway", description="iWmo 3.2 berichtenverkeer-gateway")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="valideer iWmo-berichten (XSD en regels)")
@@ -126,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--identificatie", help="IdentificatieRetour (standaard: nieuw, 12 tekens)")
     p.add_argument("--dagtekening", type=_datum, help="DagtekeningRetour JJJJ-MM-DD (standaard: vandaag)")
     p.set_defaults(func=cmd_retour)
+    if alleen_kern:
+        return parser
 
     from gateway.serve import register as register_serve
     from gateway.store.cli_commands import register as register_store
@@ -148,10 +166,32 @@ def _register_optional(sub: Any, module: str) -> None:
     mod.register(sub)
 
 
+def _instellingsfout(exc: Any) -> str:
+    """A refused setting as one line that names the variable, not a pydantic traceback."""
+    delen = []
+    for fout in exc.errors():
+        naam = "IWMO_" + str(fout["loc"][0]).upper() if fout["loc"] else "instellingen"
+        delen.append(fout["msg"] if fout["msg"].startswith(naam) else f"{naam}: {fout['msg']}")
+    return "; ".join(delen)
+
+
+def _instellingen_geweigerd(exc: Exception) -> bool:
+    # Settings are read with pydantic-settings; when pydantic was never imported, the error cannot be its.
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(exc, pydantic.ValidationError) and exc.title == "Settings"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    argumenten = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(alleen_kern=bool(argumenten) and argumenten[0] in KERNCOMMANDOS)
+    args = parser.parse_args(argumenten)
+    try:
+        return int(args.func(args))
+    except Exception as exc:
+        if not _instellingen_geweigerd(exc):
+            raise
+        print(f"iwmo-gateway {args.command}: {_instellingsfout(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

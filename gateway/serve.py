@@ -3,36 +3,104 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from gateway.settings import get_settings
+from gateway.settings import Settings, get_settings
 
-DEMO_GEMEENTE = "0599"
-DEMO_AANBIEDER = "12345678"
+if TYPE_CHECKING:
+    from gateway.demo.seed import DemoSleutels
+
+
+def seed_demo_sleutels(url: str) -> DemoSleutels:
+    """Fresh API keys for the demo gemeente, aanbieder and an administrator; an earlier start's are revoked."""
+    from gateway.demo.seed import demo_sleutels
+    from gateway.store.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    try:
+        return demo_sleutels(make_session_factory(engine))
+    finally:
+        engine.dispose()
 
 
 def seed_demo(url: str) -> dict[str, str]:
-    """Fresh API keys for the demo gemeente, aanbieder and an administrator."""
-    from gateway.store import apikeys
-    from gateway.store.db import make_engine, make_session_factory
-
-    sessions = make_session_factory(make_engine(url))
-    with sessions() as session, session.begin():
-        return {
-            "gemeente": apikeys.create(session, label="demo gemeente", party=DEMO_GEMEENTE, actor="demo").key,
-            "aanbieder": apikeys.create(session, label="demo aanbieder", party=DEMO_AANBIEDER, actor="demo").key,
-            "beheerder": apikeys.create(session, label="demo beheerder", role="admin", actor="demo").key,
-        }
+    return seed_demo_sleutels(url).sleutels
 
 
 def _configuratiefouten() -> tuple[type[Exception], ...]:
     """The start-up refusals that name their file and fix (`een_regel`); none when the transport is absent."""
     try:
         from gateway.transport.routing import RouteringFout
+        from gateway.transport.toegang import ToegangFout
     except ModuleNotFoundError:
         return ()
-    return (RouteringFout,)
+    return (RouteringFout, ToegangFout)
+
+
+def _meld_toegang(settings: Settings) -> None:
+    """Say at start whether POST /ggk is open and to whom; a closed endpoint is a warning naming the settings."""
+    import logging
+
+    try:
+        from gateway.transport import toegang
+    except ModuleNotFoundError:
+        return
+    regels = toegang.regels_uit(settings)
+    log = logging.getLogger("gateway.serve")
+    if (melding := toegang.sluitingsmelding(regels)) is not None:
+        log.warning(melding)
+    else:
+        log.info("POST /ggk neemt afleveringen aan van: %s", regels.beschrijving())
+
+
+def _uvicorn_opties(settings: Settings) -> dict[str, Any]:
+    """TLS with client certificates when IWMO_INBOUND_TLS_* say so. uvicorn does not rewrite the client address
+    from X-Forwarded-For: which proxy to believe is IWMO_INBOUND_PROXY_VERTROUWD's decision alone, or any local
+    process could pose as the proxy."""
+    opties: dict[str, Any] = {"proxy_headers": False}
+    if settings.inbound_tls_cert:
+        import ssl
+
+        opties |= {"ssl_certfile": settings.inbound_tls_cert, "ssl_keyfile": settings.inbound_tls_key,
+                   "ssl_ca_certs": settings.inbound_tls_ca, "http": _met_tls_feiten(),
+                   "ssl_cert_reqs": ssl.CERT_REQUIRED if settings.inbound_tls_client_cert_verplicht
+                   else ssl.CERT_OPTIONAL}
+    return opties
+
+
+def _met_tls_feiten() -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, adding the ASGI TLS extension (`client_cert_name`, `client_cert_chain`) to each
+    request's scope, so the app sees whose verified client certificate opened the connection."""
+    import ssl
+
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from gateway.transport.toegang import onderwerp
+
+    class MetTlsFeiten(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            ssl_object = transport.get_extra_info("ssl_object")
+            if ssl_object is None:
+                return
+            cert = ssl_object.getpeercert() or {}
+            der = ssl_object.getpeercert(binary_form=True)
+            feiten = {"server_cert": None, "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
+                      "client_cert_name": onderwerp(cert["subject"]) if cert.get("subject") else None,
+                      "client_cert_error": None, "tls_version": None, "cipher_suite": None}
+            app = self.app
+
+            async def met_tls(scope: dict[str, Any], receive: Any, send: Any) -> None:
+                if scope["type"] in ("http", "websocket"):
+                    scope = scope | {"extensions": (scope.get("extensions") or {}) | {"tls": feiten}}
+                await app(scope, receive, send)
+
+            self.app = met_tls
+
+    return MetTlsFeiten
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -53,15 +121,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     upgrade_to_head(settings.database_url)
     if args.demo:
-        from gateway.demo.seed import seed_conversatie
+        from gateway.demo.seed import DEMO_AANBIEDER, DEMO_GEMEENTE, seed_conversatie
 
-        keys = seed_demo(settings.database_url)
+        demo = seed_demo_sleutels(settings.database_url)
+        keys = demo.sleutels
         berichten = seed_conversatie(settings)
+        # A stored key is only a hash, so an earlier start's keys cannot be shown again: they are revoked instead.
+        ingetrokken = (f"; de {demo.ingetrokken} demo-sleutels van een eerdere start zijn ingetrokken"
+                       if demo.ingetrokken else "")
         example = Path(__file__).resolve().parent / "demo" / "berichten" / "WMO315.xml"
         print(f"""
 iwmo-gateway draait op http://{host}:{port}  (database: {settings.database_url})
 
-Demo-partijen en hun API-sleutels (nieuw bij elke start):
+Demo-partijen en hun API-sleutels (nieuw bij elke start{ingetrokken}):
   gemeente  {DEMO_GEMEENTE}      {keys['gemeente']}
   aanbieder {DEMO_AANBIEDER}  {keys['aanbieder']}
   beheerder           {keys['beheerder']}
@@ -78,7 +150,8 @@ Beheerconsole:    http://{host}:{port}/admin  (aanmelden met de beheerderssleute
 Voorbeeldgesprek geladen (315 -> 317 -> 301 -> 319 -> 305 -> 307 -> 323 -> 325, plus een afgewezen start):
 """ + "\n".join(f"  {naam}  {status:<9} {' '.join(codes)}" for naam, status, codes in berichten), flush=True)
     configure_logging(settings.log_level)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    _meld_toegang(settings)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, **_uvicorn_opties(settings))
     return 0
 
 

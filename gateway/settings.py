@@ -7,8 +7,11 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway import sterkte
 
 
 class Mode(enum.StrEnum):
@@ -22,12 +25,28 @@ class Mode(enum.StrEnum):
     LENIENT = "lenient"
 
 
+class InboundPartner(BaseModel):
+    """One direct partner allowed to deliver on POST /ggk: only for itself, unless partij is "*" (a hub)."""
+
+    partij: str = Field(pattern=r"^(\*|[0-9]{4}|[0-9]{8})$")  # gemeentecode, AGB code, or * for a hub
+    naam: str = ""  # shown in logs
+    token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")  # printf %s TOKEN | sha256sum
+    certificaat: str | None = Field(default=None, min_length=1)  # subject (RFC 4514) or 20-digit OIN
+
+    @model_validator(mode="after")
+    def _iets_om_mee_aan_te_melden(self) -> InboundPartner:
+        if not (self.token_sha256 or self.certificaat):
+            raise ValueError(f"partner {self.partij}: geef token_sha256 of certificaat")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="IWMO_",
         env_file=os.environ.get("IWMO_CONFIG_FILE"),
         env_file_encoding="utf-8",
         extra="ignore",
+        hide_input_in_errors=True,  # a refused secret must not reach a log or a traceback
     )
 
     database_url: str = Field(default="sqlite:///var/iwmo-gateway.db", description="SQLAlchemy URL")
@@ -38,8 +57,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    # How long a request body may take to arrive (uvicorn has no limit): in total, and between two chunks.
+    # A body that is slower is cut off with 408, so a slow sender cannot hold a worker and a connection open.
+    body_timeout_s: float = Field(default=120.0, gt=0)
+    body_chunk_timeout_s: float = Field(default=30.0, gt=0)
     # Transport: where messages go (routing table) and how long the outbox keeps trying.
     routes_file: str = Field(default="config/routes.toml", description="routing table (TOML)")
+    # Contractual tarieven per gemeente and aanbieder (TOML or CSV, see config/tarieven.example.toml) for TR346
+    # and TR418; unset, those contract checks are skipped.
+    tarieven_file: str | None = Field(default=None, description="tarieventabel (TOML of CSV)")
     # Digikoppeling's reliable-messaging default: keep retrying for 5 days before giving up.
     transport_horizon_s: int = 5 * 24 * 3600
     transport_retry_basis_s: float = 30.0  # first retry after about this long, doubling per attempt
@@ -47,16 +73,49 @@ class Settings(BaseSettings):
     transport_lease_s: int = 300  # a worker that died mid-send frees its delivery after this long
     transport_timeout_s: float = 30.0
     worker_interval_s: float = 2.0
-    # When set, the GGk hub must present this bearer token on POST /ggk.
-    ggk_inbound_token: str | None = None
+    # Inbound transport (POST /ggk) is closed unless one of these authenticates the caller; see
+    # gateway/transport/toegang.py and config/postgresql.env.example.
+    # The GGk knooppunt's bearer token: whoever presents it may deliver for every zender.
+    ggk_inbound_token: str | None = Field(default=None, min_length=16)
+    # Direct partners (JSON list): each a party bound to a token (as SHA-256) and/or a certificate subject / OIN.
+    inbound_partners: list[InboundPartner] = Field(default_factory=list)
+    # Our own TLS (uvicorn): server certificate and key, and the CA bundle client certificates must chain to.
+    inbound_tls_cert: str | None = None
+    inbound_tls_key: str | None = None
+    inbound_tls_ca: str | None = None
+    # True: every connection needs a client certificate (CERT_REQUIRED); False: verified when presented, so API
+    # clients without one still connect and only POST /ggk insists.
+    inbound_tls_client_cert_verplicht: bool = True
+    # Who a verified client certificate not listed in inbound_partners is ("*" = the hub); unset: refused.
+    inbound_tls_partij: str | None = Field(default=None, pattern=r"^(\*|[0-9]{4}|[0-9]{8})$")
+    # A TLS-terminating proxy: its addresses (CIDRs) and the header in which it forwards the verified
+    # certificate's subject or OIN. From any other address the header is ignored.
+    inbound_proxy_vertrouwd: list[str] = Field(default_factory=list)
+    inbound_proxy_header: str = "X-SSL-Client-S-DN"
     # Retention (gateway/store/retentie.py): None keeps everything. The feiten term must cover the longest
     # back-reference between parties (a running toewijzing, a late credit), or strict mode starts refusing.
     bewaartermijn_inhoud_dagen: int | None = Field(default=None, ge=1)
     bewaartermijn_feiten_dagen: int | None = Field(default=None, ge=1)
+    # Rejected messages wait for a person, but their content (refused bytes, possibly a Bsn) not for ever:
+    # after this term it goes as the inhoud term's does. None keeps it.
+    bewaartermijn_afgekeurd_dagen: int | None = Field(default=None, ge=1)
+    # Audit key (gateway/store/audit.py): each audit event also gets HMAC-SHA256(key, hash), so a chain rewritten
+    # and re-hashed by someone with database access is caught. Keep it outside the database and never change it.
+    audit_key: SecretStr | None = Field(default=None, min_length=32)
     # Admin console: the secret that signs session cookies. Unset, each process draws its own, so sessions end
     # at a restart and do not carry over between processes; set it when running several.
-    admin_secret: str | None = Field(default=None, min_length=32)
+    # A placeholder or guessable secret is refused at start (gateway/sterkte.py says what counts as weak).
+    admin_secret: str | None = Field(default=None)
     admin_sessie_minuten: int = Field(default=8 * 60, ge=1)
+
+    @field_validator("admin_secret")
+    @classmethod
+    def _admin_secret_sterk(cls, waarde: str | None) -> str | None:
+        # Whoever knows this secret can forge a console session: an example value is as bad as none.
+        fout = None if waarde is None else sterkte.melding("IWMO_ADMIN_SECRET", waarde)
+        if fout:
+            raise PydanticCustomError("zwak_geheim", "{melding}", {"melding": fout})
+        return waarde
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

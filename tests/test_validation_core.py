@@ -98,7 +98,8 @@ def test_xsd_error_names_code_line_location_and_what_to_do() -> None:
     assert [f.code for f in errors] == ["XSD"]
     assert errors[0].locatie == ("/Bericht/Client/Bsn",)
     assert errors[0].regel is not None
-    assert "Bsn" in errors[0].melding and "12345678X" in errors[0].melding
+    # The value of a Bsn element is never quoted (tests/security/test_bsn.py); its element and fault are.
+    assert "Bsn" in errors[0].melding and "'*********'" in errors[0].melding and "12345678" not in errors[0].melding
     assert "Vul een waarde in" in errors[0].melding
 
 
@@ -171,3 +172,20 @@ def test_console_script_refuses_hostile_input_with_exit_one(tmp_path: Path, data
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert json.loads(proc.stdout)[0]["errors"][0]["code"] == "XML"
+
+
+def test_the_largest_legitimate_declaratie_passes_the_shape_limits_untouched() -> None:
+    from gateway.demo.generate import declaratie
+    from gateway.validation import safe_xml
+
+    data = declaratie(38_000)  # ~20 MB: the size limit's worth of Client/Prestaties/Prestatie
+    assert safe_xml.DEFAULT_MAX_BYTES - 1_000_000 < len(data) <= safe_xml.DEFAULT_MAX_BYTES
+    assert safe_xml.parse(data).root is not None
+
+
+def test_comments_full_of_angle_brackets_do_not_count_as_elements() -> None:
+    from gateway.validation import safe_xml
+
+    opmerking = b"<!-- " + b"<" * (safe_xml.max_elementen(100_000) + 10) + b" -->"
+    data = our_example("WMO315").replace(b"<Header>", opmerking + b"<Header>", 1)
+    assert safe_xml.parse(data, max_bytes=100_000).root is not None

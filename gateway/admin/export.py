@@ -1,4 +1,8 @@
-"""Exports: the filtered list as CSV (no BSN in it) and the selected messages' stored XML as a ZIP."""
+"""Exports: the filtered list as CSV (no BSN in it) and the selected messages' stored XML as a ZIP.
+
+Every CSV cell passes `neutraliseer`: an Identificatie such as `=1+1` is valid for the XSD, and a spreadsheet
+would run it as a formula.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,17 @@ from gateway.store.models import Bericht, Bevinding
 KOLOMMEN = ("id", "berichttype", "status", "richting", "verzender", "adressaat", "identificatie", "dagtekening",
             "ontvangen", "regelcodes", "retourcodes")
 MAX_ZIP = 500  # a selection is a page of the list; far more is a bulk download, which the API serves
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): = + - @ and a leading tab or CR.
+FORMULETEKENS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutraliseer(cel: str) -> str:
+    """The cell as text a spreadsheet shows but never evaluates: a leading single quote before a formula sign."""
+    return "'" + cel if cel.startswith(FORMULETEKENS) else cel
+
+
+def _cellen(waarden: Iterable[str]) -> list[str]:
+    return [neutraliseer(w) for w in waarden]
 
 
 def _regel(b: Bericht, bevindingen: list[Bevinding]) -> list[str]:
@@ -44,13 +59,13 @@ def csv_regels(session: Session, f: queries.Filter) -> Iterator[str]:
     """The CSV text in chunks, so a large export streams instead of building in memory."""
     buffer = io.StringIO()
     schrijver = csv.writer(buffer, delimiter=";")  # Dutch spreadsheets read ';' without an import dialog
-    schrijver.writerow(KOLOMMEN)
+    schrijver.writerow(_cellen(KOLOMMEN))
     for blok in _in_blokken(lijst.alle(session, f), 1000):
         per_bericht: dict[str, list[Bevinding]] = defaultdict(list)
         for v in session.scalars(select(Bevinding).where(Bevinding.bericht_id.in_([b.id for b in blok]))):
             per_bericht[v.bericht_id].append(v)
         for b in blok:
-            schrijver.writerow(_regel(b, per_bericht[b.id]))
+            schrijver.writerow(_cellen(_regel(b, per_bericht[b.id])))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -1,8 +1,9 @@
 """The admin console under /admin: server-rendered pages over the store, the lifecycle and the outbox.
 
 Routers only translate HTTP to calls and back; who may do what is decided by dependencies: `beheerder` (signed
-in, else a redirect to the sign-in page or 401), `csrf` (every POST carries the session's token, else 403) and
-`operator` (actions, else 403).
+in with a live server-side session, else a redirect to the sign-in page or 401), `csrf` (every POST carries the
+session's token, else 403) and `operator` (actions, else 403). Sign-in attempts are braked per address and per
+key prefix (`inlogrem`); every console response carries the security headers of `koppen`.
 """
 
 from __future__ import annotations
@@ -21,16 +22,28 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.admin import acties, dashboard, detail, export, lijst, sessie, tijdlijn, uitleg
+from gateway.admin import (
+    acties,
+    dashboard,
+    detail,
+    export,
+    inlogrem,
+    koppen,
+    lijst,
+    sessie,
+    sessieregister,
+    tijdlijn,
+    uitleg,
+)
 from gateway.admin.grafiek import staafgrafiek
 from gateway.admin.xmlweergave import masker
-from gateway.api.auth import key_hash
+from gateway.api.auth import key_hash, key_prefix
 from gateway.standard import catalogue
 from gateway.store import audit
 from gateway.store.apikeys import authenticate
 from gateway.store.db import make_session_factory
 from gateway.store.lifecycle import Status
-from gateway.store.models import ApiKey
+from gateway.store.models import ApiKey, utcnow
 from gateway.transport import watchdog
 from gateway.transport.routing import RouteringFout, Routeringstabel, laad
 
@@ -49,6 +62,7 @@ class Console:
     secret: bytes
     sessions: sessionmaker[Session]
     duur_s: int
+    rem: inlogrem.Inlogrem  # per process: see gateway/admin/inlogrem.py
 
 
 class NietIngelogd(Exception):
@@ -70,11 +84,12 @@ def beheerder(request: Request) -> sessie.Beheerder:
     b = sessie.lees_cookie(console.secret, request.cookies.get(sessie.COOKIE))
     if b is None:
         raise NietIngelogd()
-    with console.sessions() as s:
-        sleutel = s.get(ApiKey, b.sleutel_id)
-        # A revoked key or a changed role ends the session at once, not when the cookie expires.
-        if sleutel is None or sleutel.revoked_at is not None or sessie.ROL_VAN_SLEUTEL.get(sleutel.role) != b.rol:
-            raise NietIngelogd()
+    # The signature only says the cookie is ours; the row says the session still lives (sign-out, a revoked key
+    # or a changed role end it at once, not when the cookie expires).
+    with console.sessions() as s, s.begin():
+        levend = sessieregister.geldig(s, b, nu=utcnow())
+    if not levend:
+        raise NietIngelogd()
     request.state.party = b.actor  # the request log names the administrator
     return b
 
@@ -143,6 +158,13 @@ def inloggen_formulier(request: Request, volgende: str = "") -> HTMLResponse:
 def inloggen(request: Request, sleutel: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
              volgende: Annotated[str, Form()] = "") -> Response:
     console = _console(request)
+    adres, prefix = request.client.host if request.client else "", key_prefix(sleutel.strip())
+    # Checked before the key is looked at: behind a 429 no guess is answered.
+    wachten = console.rem.wachten(adres, prefix)
+    if wachten is not None:
+        antwoord = _inlogpagina(request, volgende=volgende, status_code=429, fout=_te_vaak(wachten))
+        antwoord.headers["Retry-After"] = str(wachten.seconden)
+        return antwoord
     if not sessie.csrf_klopt(console.secret, request.cookies.get(sessie.LOGIN_COOKIE), csrf):
         return _inlogpagina(request, volgende=volgende, status_code=403,
                             fout="Het inlogformulier was verlopen of kwam niet van deze site; probeer het opnieuw.")
@@ -150,15 +172,18 @@ def inloggen(request: Request, sleutel: Annotated[str, Form()] = "", csrf: Annot
         rij = s.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash(sleutel.strip()))).first()
         wie = authenticate(s, sleutel.strip()) if rij is not None else None
         if wie is None or rij is None:
+            console.rem.mislukt(adres, prefix)
             return _inlogpagina(request, volgende=volgende, status_code=401,
                                 fout="Onbekende of ingetrokken sleutel. Plak de volledige beheersleutel (iwmo_…).")
         rol = sessie.ROL_VAN_SLEUTEL.get(wie.role)
         if rol is None:
+            console.rem.mislukt(adres, prefix)
             return _inlogpagina(request, volgende=volgende, status_code=403,
                                 fout=f"Deze sleutel hoort bij partij {wie.party}; de console is voor beheersleutels. "
                                      "Maak er een met iwmo-gateway keys create --role operator|viewer.")
         cookie, b = sessie.maak_cookie(console.secret, sleutel_id=rij.id, rol=rol, label=wie.label,
                                        duur_s=console.duur_s)
+        sessieregister.begin(s, b, nu=utcnow())
         audit.append(s, actor=b.actor, action="beheer_ingelogd", details={"sleutel": rij.id, "rol": rol})
     antwoord = RedirectResponse(_veilig_doel(volgende), status_code=303)
     antwoord.set_cookie(sessie.COOKIE, cookie, max_age=console.duur_s, httponly=True, samesite="strict",
@@ -167,9 +192,17 @@ def inloggen(request: Request, sleutel: Annotated[str, Form()] = "", csrf: Annot
     return antwoord
 
 
+def _te_vaak(wachten: inlogrem.Wachten) -> str:
+    waarvoor = "vanaf dit adres" if wachten.waarop == "adres" else "met deze sleutel"
+    minuten = max(1, -(-wachten.seconden // 60))
+    return (f"Te veel mislukte inlogpogingen {waarvoor}. Probeer het over {minuten} "
+            f"{'minuut' if minuten == 1 else 'minuten'} opnieuw, met de volledige beheersleutel (iwmo_…).")
+
+
 @router.post("/uitloggen")
 def uitloggen(request: Request, b: Formulier) -> Response:
     with _console(request).sessions() as s, s.begin():
+        sessieregister.beeindig(s, b, nu=utcnow())
         audit.append(s, actor=b.actor, action="beheer_uitgelogd", details={"sleutel": b.sleutel_id})
     antwoord = RedirectResponse("/admin/inloggen", status_code=303)
     antwoord.delete_cookie(sessie.COOKIE, path="/admin")
@@ -366,7 +399,9 @@ def _fout(request: Request, b: sessie.Beheerder | None, status: int, melding: st
 def install(app: FastAPI) -> None:
     settings = app.state.settings
     secret = (settings.admin_secret or "").encode() or secrets.token_bytes(32)
-    app.state.beheer = Console(secret, make_session_factory(app.state.engine), settings.admin_sessie_minuten * 60)
+    app.state.beheer = Console(secret, make_session_factory(app.state.engine), settings.admin_sessie_minuten * 60,
+                               inlogrem.Inlogrem())
+    app.add_middleware(koppen.Beveiligingskoppen)
 
     @app.exception_handler(NietIngelogd)
     def _niet_ingelogd(request: Request, exc: NietIngelogd) -> Response:

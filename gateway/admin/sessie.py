@@ -1,7 +1,8 @@
 """Console sessions: an admin key exchanged for a signed, expiring cookie, and CSRF tokens bound to it.
 
 The cookie carries no secret of its own: key id, role, label, a random session id and the expiry, signed with
-HMAC-SHA256 over the server secret. Each request checks the key again, so revoking a key ends its sessions.
+HMAC-SHA256 over the server secret. The signature only proves the cookie is ours: whether the session still lives
+is the server's record (`sessieregister`), so sign-out, revoking the key or changing its role ends it.
 CSRF tokens are an HMAC of the session id, so a form rendered for one session is worthless in another; the
 sign-in form, which has no session yet, binds its token to a short-lived random cookie instead.
 """

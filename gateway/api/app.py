@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from gateway import __version__
 from gateway.api import problems
+from gateway.api.guards import BodyTimeout, NoStore
 from gateway.api.models import Gezondheid
 from gateway.api.observability import Metrics, request_middleware
 from gateway.api.routes import router
@@ -36,7 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.metrics = metrics
     app.state.service = GatewayService(settings, sessions, metrics, cross_rules=_cross_rules(settings))
+    # Innermost first: the body deadline sits inside the logging middleware, whose task group would otherwise
+    # wrap its 408 in an ExceptionGroup that no handler matches.
+    app.add_middleware(BodyTimeout, totaal_s=settings.body_timeout_s, chunk_s=settings.body_chunk_timeout_s)
     app.middleware("http")(request_middleware(metrics))
+    app.add_middleware(NoStore)
     problems.install(app)
     app.include_router(router)
 
@@ -44,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> Gezondheid:
         return Gezondheid(status="ok")
 
-    @app.get("/ready", response_model=Gezondheid, tags=["beheer"], summary="Database bereikbaar en gemigreerd?",
+    @app.get("/ready", response_model=Gezondheid, tags=["beheer"],
+             summary="Database bereikbaar, gemigreerd en schrijfbaar?",
              responses={503: {"model": Gezondheid, "description": "Niet gereed"}})
     def ready(response: Response) -> Gezondheid:
         try:
@@ -53,11 +60,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrated = at_head(engine)
         except Exception as exc:  # noqa: BLE001 - any database failure means not ready
             response.status_code = 503
-            return Gezondheid(status="niet gereed", details={"database": type(exc).__name__})
+            return Gezondheid(status="niet gereed", details={"database": problems.opslag_storing(exc)
+                                                                        or type(exc).__name__})
         if not migrated:
             response.status_code = 503
             return Gezondheid(status="niet gereed", details={"migraties": "niet op head; draai iwmo-gateway db upgrade"})
-        return Gezondheid(status="gereed", details={"database": "ok", "migraties": "head"})
+        # A gateway that can read but not write would accept connections and then refuse every message.
+        probleem = _niet_schrijfbaar(engine, settings)
+        if probleem:
+            response.status_code = 503
+            return Gezondheid(status="niet gereed", details={"database": "bereikbaar", "opslag": probleem})
+        return Gezondheid(status="gereed", details={"database": "ok", "migraties": "head", "opslag": "schrijfbaar"})
 
     @app.get("/metrics", tags=["beheer"], summary="Prometheus-metrieken", response_class=Response,
              responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "metrieken"}})
@@ -69,6 +82,49 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# The write probe waits this long for another writer's lock: a readiness probe must answer, not queue.
+_PROBE_WACHT_MS = 2000
+
+
+def _niet_schrijfbaar(engine: Engine, settings: Settings) -> str | None:
+    """Why the store cannot take a write now, or None. A write that changes nothing, in a transaction that is
+    rolled back: it needs the write lock (SQLite) or a read-write transaction (PostgreSQL) like a real one."""
+    try:
+        if engine.dialect.name == "sqlite":
+            _sqlite_probe(engine)
+        else:
+            with engine.connect() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text(f"SET LOCAL statement_timeout = {_PROBE_WACHT_MS}"))
+                conn.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
+                conn.rollback()
+    except Exception as exc:  # noqa: BLE001 - whatever stops a write makes the gateway not ready
+        return f"niet schrijfbaar: {problems.opslag_storing(exc) or type(exc).__name__}"
+    pad = settings.sqlite_path()
+    if pad is not None:
+        vrij = shutil.disk_usage(pad.resolve().parent).free
+        if vrij < 2 * settings.max_bericht_bytes:  # a rolled-back write does not touch the disk; look at it
+            return f"niet schrijfbaar: schijf bijna vol ({vrij} bytes vrij, minder dan twee maximale berichten)"
+    return None
+
+
+def _sqlite_probe(engine: Engine) -> None:
+    raw = engine.raw_connection()  # the driver's own connection: BEGIN IMMEDIATE with a short busy timeout
+    try:
+        cur = raw.cursor()
+        (eerder,) = cur.execute("PRAGMA busy_timeout").fetchone()
+        cur.execute(f"PRAGMA busy_timeout={_PROBE_WACHT_MS}")
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            cur.execute("UPDATE alembic_version SET version_num = version_num WHERE 0")
+        finally:
+            if raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+                cur.execute("ROLLBACK")
+            cur.execute(f"PRAGMA busy_timeout={int(eerder)}")
+    finally:
+        raw.close()
+
+
 def _cross_rules(settings: Settings):  # type: ignore[no-untyped-def]
     try:
         from gateway.store.history import cross_rules_for
@@ -78,17 +134,22 @@ def _cross_rules(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _mount_extensions(app: FastAPI) -> None:
-    """Parts that plug in when present: the admin console and the transport's inbound endpoints."""
+    """Parts that plug in when present: the admin console and the transport's inbound endpoints.
+
+    Only a part that is absent is skipped; one that is present but broken stops start-up, rather than leaving a
+    gateway that runs without its console or its inbound transport and says nothing."""
     try:
         from gateway.admin.routes import install as install_admin
-    except ImportError:
-        pass
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("gateway.admin", "gateway.admin.routes"):
+            raise
     else:
         install_admin(app)
     try:
         from gateway.transport.inbound import install as install_transport
-    except ImportError:
-        pass
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("gateway.transport", "gateway.transport.inbound"):
+            raise
     else:
         install_transport(app)
 

@@ -33,8 +33,11 @@ class Bericht(BaseModel):
     identificatie: str | None = None
     dagtekening: dt.date | None = None
     ontvangen_op: dt.datetime
-    sha256: str
-    grootte: int
+    sha256: str = Field(description="SHA-256 van het bericht zoals het binnenkwam (ook als het is ingekort)")
+    grootte: int = Field(description="Grootte in bytes van het bericht zoals het binnenkwam")
+    ingekort: bool = Field(default=False, description="Alleen het begin is bewaard: het was te groot of onleesbaar")
+    geclaimde_afzender: str | None = Field(
+        default=None, description="De afzender die het bericht zelf noemde, als dat niet de aanleverende partij was")
     gelezen: bool = False
     antwoord_op: str | None = Field(default=None, description="id van het heenbericht dat dit bericht beantwoordt")
     errors: list[Fout] = Field(default_factory=list)

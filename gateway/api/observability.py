@@ -14,12 +14,22 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import Request
 from starlette.responses import Response
 
-# Nine digits in a row look like a BSN; logs never carry one (AVG), whatever a caller put in a message.
-_BSN = re.compile(r"(?<!\d)\d{9}(?!\d)")
+from gateway.validation.findings import maskeer_cijferreeksen
 
 
 def scrub(text: str) -> str:
-    return _BSN.sub("*********", text)
+    """Nine or more digits in a row may be a BSN (or one with a typo); logs never carry one (AVG), whatever a
+    caller put in a message, a header or an exception."""
+    return maskeer_cijferreeksen(text)
+
+
+def _veilig(value: object) -> object:
+    # Strings are scrubbed; so is a number that could be a BSN (logged as `extra={"party": 207416035}`).
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and scrub(str(value)) != str(value):
+        return scrub(str(value))
+    return value
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,9 +43,11 @@ class JsonFormatter(logging.Formatter):
         for key in ("request_id", "method", "path", "status", "duration_ms", "party", "bericht_id"):
             value = getattr(record, key, None)
             if value is not None:
-                out[key] = scrub(str(value)) if isinstance(value, str) else value
+                out[key] = _veilig(value)
         if record.exc_info:
             out["exc"] = scrub(self.formatException(record.exc_info))
+        if record.stack_info:
+            out["stack"] = scrub(self.formatStack(record.stack_info))
         return json.dumps(out, ensure_ascii=False)
 
 

@@ -9,8 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.api.guards import BodyTeLaat
 from gateway.validation.findings import Finding
 
 PROBLEM_JSON = "application/problem+json"
@@ -22,6 +25,7 @@ _TITLES = {
     403: "Geen toegang",
     404: "Niet gevonden",
     405: "Methode niet toegestaan",
+    408: "Verzoek te traag",
     409: "Conflict",
     410: "Verwijderd na de bewaartermijn",
     413: "Bericht te groot",
@@ -103,6 +107,57 @@ def problem_schemas() -> dict[str, Any]:
 PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 413, 415, 422)
 
 
+# -- the store cannot write: an honest 503, not a 500 ---------------------------------------------------------
+
+BEZET, VOL, ALLEEN_LEZEN, ONBEREIKBAAR, OVERBELAST = (
+    "vergrendeld door een andere schrijver", "schijf vol", "alleen-lezen", "niet bereikbaar", "overbelast")
+# How long a client should wait: a lock clears in seconds, a full disk or a failover takes a person or a minute.
+_WACHT = {BEZET: 5, VOL: 60, ALLEEN_LEZEN: 60, ONBEREIKBAAR: 30, OVERBELAST: 30}
+
+_SQLITE = {"SQLITE_BUSY": BEZET, "SQLITE_LOCKED": BEZET, "SQLITE_FULL": VOL, "SQLITE_READONLY": ALLEEN_LEZEN,
+           "SQLITE_CANTOPEN": ONBEREIKBAAR, "SQLITE_IOERR": ONBEREIKBAAR, "SQLITE_NOMEM": OVERBELAST}
+_SQLITE_TEKST = {"database is locked": BEZET, "database or disk is full": VOL,
+                 "attempt to write a readonly database": ALLEEN_LEZEN, "unable to open database file": ONBEREIKBAAR,
+                 "disk i/o error": ONBEREIKBAAR}
+# PostgreSQL SQLSTATEs (appendix A), most specific first.
+_PG = (("25006", ALLEEN_LEZEN), ("53100", VOL), ("08", ONBEREIKBAAR), ("57P0", ONBEREIKBAAR), ("53", OVERBELAST),
+       ("55P03", BEZET), ("57014", BEZET), ("40001", BEZET), ("40P01", BEZET))
+
+
+def opslag_storing(exc: BaseException) -> str | None:
+    """Why the database cannot do its work for now (full disk, read-only, locked, gone), or None when `exc` is
+    no such fault but a plain error. One list for both backends, used by the handlers and by /ready."""
+    if isinstance(exc, PoolTimeout):
+        return OVERBELAST
+    if isinstance(exc, DBAPIError):
+        orig: BaseException = exc.orig
+    elif type(exc).__module__.split(".")[0] in ("sqlite3", "psycopg"):
+        orig = exc  # the driver's own exception, from a raw connection
+    else:
+        return None
+    naam = str(getattr(orig, "sqlite_errorname", "") or "")
+    if naam:
+        for prefix, reden in _SQLITE.items():
+            if naam == prefix or naam.startswith(prefix + "_"):
+                return reden
+    tekst = str(orig).lower()
+    for stuk, reden in _SQLITE_TEKST.items():
+        if stuk in tekst:
+            return reden
+    sqlstate = str(getattr(orig, "sqlstate", "") or "")
+    for prefix, reden in _PG:
+        if sqlstate.startswith(prefix):
+            return reden
+    if getattr(exc, "connection_invalidated", False) or (not sqlstate and type(orig).__name__ == "OperationalError"
+                                      and type(orig).__module__.startswith("psycopg")):
+        return ONBEREIKBAAR  # psycopg gives no SQLSTATE when the server cannot be reached at all
+    return None
+
+
+def wachttijd(reden: str) -> int:
+    return _WACHT.get(reden, 30)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -121,6 +176,30 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return problem_response(request, 422, "Het verzoek voldoet niet aan het schema.", errors=errors)
+
+    @app.exception_handler(BodyTeLaat)
+    async def _te_laat(request: Request, exc: BodyTeLaat) -> JSONResponse:
+        # The rest of the body may still be on its way: the connection cannot be reused.
+        return problem_response(request, 408, str(exc), headers={"Connection": "close"})
+
+    async def _opslag(request: Request, exc: Exception) -> JSONResponse:
+        reden = opslag_storing(exc)
+        if reden is None:
+            return await _unexpected(request, exc)
+        orig = getattr(exc, "orig", None)
+        # Only the kind of fault: the exception's text would carry SQL parameters, and those can hold a Bsn.
+        log.error("opslag niet beschikbaar: %s (%s %s)", reden, type(orig or exc).__name__,
+                  getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or "",
+                  extra={"request_id": getattr(request.state, "request_id", None)})
+        wacht = wachttijd(reden)
+        return problem_response(
+            request, 503, f"De opslag kan nu niet schrijven of lezen ({reden}). Wat in dit verzoek werd geschreven is "
+                          f"teruggedraaid; probeer het over {wacht} seconden opnieuw. Hetzelfde bericht opnieuw "
+                          "indienen is veilig: dezelfde bytes worden als duplicaat herkend.",
+            headers={"Retry-After": str(wacht)})
+
+    app.add_exception_handler(DBAPIError, _opslag)
+    app.add_exception_handler(PoolTimeout, _opslag)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from gateway.api import invoer
 from gateway.api.auth import Principal
 from gateway.api.deps import principal, service
 from gateway.api.models import AuditEvent, BerichtDetail, Inzending, Pagina, Validatie
-from gateway.api.problems import ProblemError, problem_responses
+from gateway.api.problems import problem_responses
 from gateway.api.service import GatewayService
 
-# Every call needs a key and may fail unexpectedly; each route adds the problems it can give itself.
-router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 500))
+# Every call needs a key, may fail unexpectedly, or meet a store that cannot write for now (503, Retry-After);
+# each route adds the problems it can give itself.
+router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 500, 503))
 
 Caller = Annotated[Principal, Depends(principal)]
 Service = Annotated[GatewayService, Depends(service)]
@@ -31,6 +32,12 @@ _CURSOR_UITLEG = "next_cursor van de vorige pagina"
 # Another party's message answers exactly like a missing one, so 404 is the only problem a read can add.
 _NIET_GEVONDEN = problem_responses(404)
 _BYTES = problem_responses(404, 410)  # bytes may be gone after the retention term (gateway/store/retentie.py)
+_INGEKORT = "X-Iwmo-Ingekort"
+_XML_HEADERS = {
+    _INGEKORT: {"description": "Alleen bij een bericht waarvan slechts het begin is bewaard (te groot of onleesbaar): "
+                               "'true'. De body is dan dat begin; sha256 en grootte in de metadata gelden voor "
+                               "het hele bericht zoals het binnenkwam.", "schema": {"type": "string", "enum": ["true"]}},
+}
 
 _BODY = {
     "requestBody": {
@@ -43,34 +50,18 @@ _BODY = {
 }
 
 
-async def _body(request: Request, svc: GatewayService) -> tuple[str, bytes]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > svc.max_request_bytes:
-        raise ProblemError(413, f"Het verzoek is groter dan {svc.max_request_bytes} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > svc.max_request_bytes:
-            raise ProblemError(413, f"Het verzoek is groter dan {svc.max_request_bytes} bytes.")
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    if content_type in ("application/xml", "text/xml"):
-        return "xml", body
-    if content_type == "application/json":
-        return "json", body
-    raise ProblemError(415, "Stuur een iWmo-bericht als application/xml of een JSON-bericht als application/json.")
-
-
-def _json_document(body: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(400, f"Ongeldige JSON: {exc}.") from None
-    if not isinstance(document, dict):
-        raise ProblemError(400, "Het JSON-document moet een object zijn met het veld 'bericht' (bijvoorbeeld WMO301).")
-    return document
+async def _bericht(request: Request, svc: GatewayService) -> bytes | invoer.Ingekort:
+    """The message a POST carries: XML as sent (an oversize body only as digest, size and prefix), or the XML the
+    gateway builds from JSON. JSON is parsed within bounds and built only into valid XML, or refused unstored."""
+    soort = invoer.media_soort(request)
+    if soort == "xml":
+        return await invoer.lees(request, max_request_bytes=svc.max_request_bytes,
+                                 max_bericht_bytes=svc.settings.max_bericht_bytes)
+    body = await invoer.lees(request, max_request_bytes=svc.max_request_bytes)
+    assert isinstance(body, bytes)
+    # Parsing up to 21 MB and building XML from it with the schema are blocking work: off the event loop.
+    document = await run_in_threadpool(invoer.json_document, body)
+    return await run_in_threadpool(svc.xml_from_json, document)
 
 
 @router.post(
@@ -81,22 +72,20 @@ def _json_document(body: bytes) -> dict[str, Any]:
     summary="Dien een iWmo-bericht in (XML of JSON)",
     responses={
         200: {"model": Inzending, "description": "Dezelfde bytes waren al ingediend: het opgeslagen bericht"},
-        **problem_responses(400, 403, 413, 415, 422),
+        **problem_responses(400, 403, 408, 413, 415, 422),
     },
 )
 async def submit(request: Request, caller: Caller, svc: Service) -> Response:
-    kind, body = await _body(request, svc)
-    data = svc.xml_from_json(_json_document(body)) if kind == "json" else body
+    data = await _bericht(request, svc)
     # Validation and the database are blocking work: keep them off the event loop.
     result = await run_in_threadpool(svc.submit, data, caller)
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.duplicaat else 201)
 
 
 @router.post("/validate", response_model=Validatie, openapi_extra=_BODY, summary="Valideer zonder op te slaan",
-             responses=problem_responses(400, 413, 415, 422))
+             responses=problem_responses(400, 408, 413, 415, 422))
 async def dry_run(request: Request, caller: Caller, svc: Service) -> Validatie:
-    kind, body = await _body(request, svc)
-    data = svc.xml_from_json(_json_document(body)) if kind == "json" else body
+    data = await _bericht(request, svc)
     return await run_in_threadpool(svc.dry_run, data)
 
 
@@ -133,12 +122,17 @@ def get_bericht(bericht_id: str, caller: Caller, svc: Service) -> BerichtDetail:
 @router.get(
     "/berichten/{bericht_id}/xml",
     response_class=Response,
-    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "De bytes zoals ontvangen"},
+    responses={200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "headers": _XML_HEADERS,
+                     "description": "De bytes zoals ontvangen (van een te groot of onleesbaar bericht alleen het "
+                                    "begin, met X-Iwmo-Ingekort: true)"},
                **_BYTES},
     summary="Het bericht precies zoals het is ontvangen",
 )
 def get_xml(bericht_id: str, caller: Caller, svc: Service) -> Response:
-    return Response(svc.raw(bericht_id, caller), media_type="application/xml")
+    inhoud = svc.raw(bericht_id, caller)
+    # A refused body was kept only in part: say so, so nobody takes the prefix for the message.
+    headers = {_INGEKORT: "true"} if inhoud.ingekort else None
+    return Response(inhoud.data, media_type="application/xml", headers=headers)
 
 
 @router.get(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import DataError
@@ -27,6 +28,15 @@ from gateway.validation.findings import Finding
 from gateway.validation.validator import detect, validate
 
 NIET_GEVONDEN = "Bericht niet gevonden."
+
+
+@dataclass(frozen=True)
+class Inhoud:
+    """Stored bytes of a message; `ingekort` when only the start of a refused body was kept."""
+
+    data: bytes
+    ingekort: bool = False
+
 ONGELDIGE_CURSOR = "Ongeldige cursor; begin opnieuw zonder cursor."
 
 
@@ -63,9 +73,11 @@ class GatewayService:
             raise ProblemError(422, "Het JSON-bericht levert geen geldig iWmo-bericht op; er is niets opgeslagen.",
                                errors=refused.findings) from None
 
-    def _check_sender(self, data: bytes, caller: Principal) -> None:
+    def _check_sender(self, data: bytes | repository.Ingekort, caller: Principal) -> None:
         if caller.party is None:
             raise ProblemError(403, "Een beheerderssleutel dient geen berichten in; gebruik de sleutel van de partij.")
+        if isinstance(data, repository.Ingekort):
+            return  # too large to read: stored as TE_GROOT under the caller's name, nothing to compare
         try:
             parsed = safe_xml.parse(data, max_bytes=self.settings.max_bericht_bytes)
         except safe_xml.XmlRefused:
@@ -84,7 +96,7 @@ class GatewayService:
                          f"{verzender}. Een partij dient alleen eigen berichten in.",
                 )
 
-    def submit(self, data: bytes, caller: Principal) -> Inzending:
+    def submit(self, data: bytes | repository.Ingekort, caller: Principal) -> Inzending:
         self._check_sender(data, caller)
         received = repository.receive(self.sessions, data, party=caller.actor, cross_rules=self.cross_rules,
                                       max_bytes=self.settings.max_bericht_bytes,
@@ -100,8 +112,10 @@ class GatewayService:
             errors=[Fout(**f.to_json()) for f in received.errors], links=_links(received.id, received.retour_id),
         )
 
-    def dry_run(self, data: bytes) -> Validatie:
-        uitslag = validate(data, max_bytes=self.settings.max_bericht_bytes)
+    def dry_run(self, data: bytes | repository.Ingekort) -> Validatie:
+        max_bytes = self.settings.max_bericht_bytes
+        uitslag = (repository.uitslag_te_groot(data, max_bytes) if isinstance(data, repository.Ingekort)
+                   else validate(data, max_bytes=max_bytes))
         return Validatie(bericht=uitslag.bericht.naam if uitslag.bericht else None, valid=uitslag.valid,
                          errors=[Fout(**f.to_json()) for f in uitslag.errors])
 
@@ -133,9 +147,10 @@ class GatewayService:
                     inhoud = None
             return BerichtDetail(**_summary(session, row).model_dump(), inhoud=inhoud)
 
-    def raw(self, bericht_id: str, caller: Principal) -> bytes:
+    def raw(self, bericht_id: str, caller: Principal) -> Inhoud:
         with self.sessions() as session:
-            return _inhoud(self._readable(session, bericht_id, caller))
+            row = self._readable(session, bericht_id, caller)
+            return Inhoud(_inhoud(row), ingekort=bool(row.ingekort))
 
     def retour(self, bericht_id: str, caller: Principal) -> bytes:
         with self.sessions() as session:
@@ -203,6 +218,7 @@ def _summary(session: Session, row: m.Bericht) -> Bericht:
         id=row.id, bericht=row.berichttype, berichtcode=row.berichtcode, status=row.status, richting=row.richting,
         afzender=row.afzender, ontvanger=row.ontvanger, identificatie=row.identificatie,
         dagtekening=row.dagtekening, ontvangen_op=_utc(row.created_at), sha256=row.sha256, grootte=row.size,
+        ingekort=bool(row.ingekort), geclaimde_afzender=row.geclaimde_afzender,
         gelezen=row.gelezen_at is not None, antwoord_op=row.antwoord_op_id,
         errors=[Fout(code=b.code, retourcode=b.retourcode, locatie=list(b.locatie or []), melding=b.melding)
                 for b in row.bevindingen],

@@ -157,6 +157,7 @@ def maak_app(config: HubConfig, store: HubStore, *, bezorger: Bezorger | None = 
             await run_in_threadpool(knooppunt.van_gemeente, partij, data)
         except GgkWeigering as w:
             return _ggk_antwoord(w, partij)
+        bezorger.wek()
         return Response(_soap(), media_type=SOAP_XML)
 
     @app.post("/berichten", tags=["VECOZO"], status_code=204, response_class=Response,
@@ -181,6 +182,7 @@ def maak_app(config: HubConfig, store: HubStore, *, bezorger: Bezorger | None = 
             await run_in_threadpool(knooppunt.van_aanbieder, partij, delen["berichtMetadata"], delen["payload"])
         except VecozoWeigering as w:
             return probleem(w.http_status, w.code, w.omschrijving, w.ib)
+        bezorger.wek()
         return Response(status_code=204)
 
     @app.get("/berichten", tags=["VECOZO"], summary="De oudste klaarstaande berichten (ten hoogste 250)")

@@ -18,6 +18,7 @@ import httpx
 from gateway.hub.config import HubConfig
 from gateway.hub.store import Aflevering, HubStore, utcnow
 from gateway.transport import envelope
+from gateway.transport.ggk import TIJDELIJK_CODES
 
 log = logging.getLogger("gateway.hub.bezorging")
 
@@ -42,7 +43,8 @@ def beoordeel(status: int, body: bytes) -> Antwoord:
             fo01 = gelezen.fout
     if fo01 is not None:
         reden = f"Fo01 {fo01.code}: {fo01.omschrijving}"
-        return Antwoord(False, not (fo01.plek == "server" and status >= 500), reden, fo01.code)
+        tijdelijk = fo01.code in TIJDELIJK_CODES or (fo01.plek == "server" and status >= 500)
+        return Antwoord(False, not tijdelijk, reden, fo01.code)
     if 200 <= status < 300:
         return Antwoord(True, False, f"afgeleverd (HTTP {status})")
     if status >= 500 or status in (401, 403, 408, 429):
@@ -64,7 +66,12 @@ class Bezorger:
         self.beleid = config.beleid
         self.client = client or httpx.Client(timeout=self.beleid.timeout_s)
         self._stop = threading.Event()
+        self._wek = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def wek(self) -> None:
+        """Something new is waiting: deliver now instead of at the next interval."""
+        self._wek.set()
 
     def _post(self, a: Aflevering) -> Antwoord:
         partij = self.config.partijen.get(a.ontvanger)
@@ -109,7 +116,9 @@ class Bezorger:
                 self.ronde()
             except Exception:  # the loop must survive a bad round (database busy, a bug in one envelope)
                 log.exception("bezorgronde mislukt")
-            self._stop.wait(self.beleid.interval_s)
+            # The interval is for retries that fall due; a new envelope wakes the loop at once.
+            self._wek.wait(self.beleid.interval_s)
+            self._wek.clear()
 
     def start(self) -> None:
         if self._thread is None:
@@ -119,6 +128,7 @@ class Bezorger:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wek.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None

@@ -137,11 +137,17 @@ def _partijen(items: Iterable[Any], soort: str, fouten: list[str]) -> list[Parti
             fouten.append(f"{plek}: een aanbieder haalt berichten op (VECOZO-stijl); laat endpoint weg")
             endpoint = None
         rol = str(tabel.get("rol") or ("Gemeente" if soort == GEMEENTE else "Instelling"))
+        aflever_token = _token(tabel, plek, fouten, "aflever_token")
+        if endpoint is not None and aflever_token is None and "aflever_token_env" not in tabel:
+            # A gateway's POST /ggk is closed to callers without credentials: every delivery would be refused.
+            fouten.append(f"{plek}: endpoint zonder aflever_token; de gateway daar neemt alleen geauthenticeerde "
+                          "afleveringen aan: geef aflever_token of aflever_token_env (de IWMO_GGK_INBOUND_TOKEN "
+                          "van die gateway)")
         uit.append(Partij(
             code=code, soort=soort, token_sha256=hash_token(token),
             verzenden=_typen(tabel, "verzenden", soort, plek, fouten),
             ontvangen=_typen(tabel, "ontvangen", soort, plek, fouten),
-            endpoint=endpoint, aflever_token=_token(tabel, plek, fouten, "aflever_token"), rol=rol,
+            endpoint=endpoint, aflever_token=aflever_token, rol=rol,
         ))
     return uit
 

@@ -3,26 +3,33 @@
 xmlschema does the work in both directions against our own XSDs (one compiled schema per message type,
 built on first use). The JSON shape uses the standard's element names without namespace prefixes; a
 repeating element is a list. Building is followed by our regular XSD validation, so an invalid JSON
-document is refused with XSD findings and never turns into an invalid XML message.
+document is refused with XSD findings and never turns into an invalid XML message. Characters XML cannot
+carry (control characters, U+FFFE, U+FFFF, lone surrogates) are refused before building, with their location.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import xmlschema
 
 from gateway.standard import catalogue
 from gateway.validation import schemas
-from gateway.validation.findings import XSD, Finding
+from gateway.validation.findings import TE_GROOT, XML, XSD, Finding
 from gateway.validation.validator import validate
 
 _lock = threading.Lock()
 _cache: dict[str, xmlschema.XMLSchema] = {}
 _PREFIX_BASIS = "iwmo"
 _PREFIX_BERICHT = "m"
+# XML 1.0 §2.2 has no place for these: C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF.
+_GEEN_XML_TEKEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Findings that mean the built bytes are no readable message at all: never hand such bytes on.
+_ONLEESBAAR = frozenset({XML, TE_GROOT})
 
 
 def schema(naam: str) -> xmlschema.XMLSchema:
@@ -82,8 +89,40 @@ class JsonGeweigerd(Exception):
         self.findings = findings
 
 
+def _teksten(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(element path, text) of every key and text value, as /Bericht/Client/Contact[2]/…; iterative."""
+    stapel: list[tuple[str, Any]] = [("/Bericht", {k: v for k, v in document.items() if k != "bericht"})]
+    while stapel:
+        pad, waarde = stapel.pop()
+        if isinstance(waarde, dict):
+            for key, sub in waarde.items():
+                yield f"{pad}/{key}", str(key)
+                stapel.append((f"{pad}/{key}", sub))
+        elif isinstance(waarde, list):
+            stapel.extend((f"{pad}[{i}]", sub) for i, sub in enumerate(waarde, 1))
+        elif isinstance(waarde, str):
+            yield pad, waarde
+
+
+def _tekens_zonder_xml(document: dict[str, Any]) -> list[Finding]:
+    fouten = []
+    for pad, tekst in _teksten(document):
+        gevonden = _GEEN_XML_TEKEN.search(tekst)
+        if gevonden:
+            # The path is built from the caller's own keys: keep only what can be shown.
+            toonbaar = _GEEN_XML_TEKEN.sub("?", pad)[:300]
+            fouten.append(Finding(code=XML, locatie=(toonbaar,), melding=(
+                f"Teken U+{ord(gevonden.group()):04X} kan niet in een XML-bericht staan (XML 1.0 kent geen "
+                "besturingstekens, surrogaten, U+FFFE of U+FFFF). Verwijder het teken en verstuur opnieuw.")))
+    return sorted(fouten, key=lambda f: f.locatie)[:20]
+
+
 def from_json(naam: str, document: dict[str, Any]) -> bytes:
-    """Build the XML message; raise JsonGeweigerd with XSD findings when the result would not be valid."""
+    """Build the XML message; raise JsonGeweigerd with XSD findings when the result would not be valid, and with
+    XML findings when it would not even be readable XML."""
+    onleesbaar = _tekens_zonder_xml(document)
+    if onleesbaar:
+        raise JsonGeweigerd(onleesbaar)
     bericht = catalogue.get(naam)
     compiled = schema(bericht.naam)
     ns = _namespaces(bericht)
@@ -100,6 +139,8 @@ def from_json(naam: str, document: dict[str, Any]) -> bytes:
         raise JsonGeweigerd([Finding(code=XSD, locatie=("/Bericht",), melding=_short(e)) for e in errors[:20]])
     data = b'<?xml version="1.0" encoding="UTF-8"?>\n' + xmlschema.etree_tostring(element, namespaces=ns).encode()
     uitslag = validate(data, rules=False)
+    if any(f.code in _ONLEESBAAR for f in uitslag.errors):
+        raise JsonGeweigerd([f for f in uitslag.errors if f.code in _ONLEESBAAR])
     xsd_errors = [f for f in uitslag.errors if f.code == XSD]
     if xsd_errors or (errors and not uitslag.errors):
         raise JsonGeweigerd(xsd_errors or [Finding(code=XSD, locatie=("/Bericht",), melding=_short(e)) for e in errors])

@@ -29,7 +29,7 @@ import datetime as dt
 import functools
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +144,46 @@ def _uniek(codes: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
+def weiger_onleesbaar(findings: Iterable[Finding], gevolg: str) -> None:
+    """Raise GeenRetourbericht when a finding says the message never got past parsing and XSD (controleniveau 1).
+
+    `gevolg` says what that means for the answer, e.g. that there is no retourbericht (IV028) or no
+    declaratie-antwoordbericht (IV087).
+    """
+    refused = [f for f in findings if f.code in TRANSPORT_CODES]
+    if refused:
+        raise GeenRetourbericht(
+            f"Het bericht is niet XSD-valide (of niet leesbaar); {gevolg}: {refused[0].melding}", refused
+        )
+
+
+def technisch_afgekeurd(findings: Iterable[Finding]) -> bool:
+    """Controleniveau 2: an in-message rule failed (retourcode 0001; a finding without one counts as such)."""
+    return any((f.retourcode or TECHNISCH_AFGEKEURD) == TECHNISCH_AFGEKEURD for f in findings)
+
+
+def codes_per_klasse(
+    heen: etree._Element, findings: Iterable[Finding], klassepaden: set[tuple[str, ...]]
+) -> tuple[tuple[str, ...], dict[etree._Element, tuple[str, ...]]]:
+    """Where each finding's retourcode lands (see the module docstring): the codes of findings in no class
+    (the Header), and per berichtklasse element its codes, each list deduplicated in finding order.
+
+    `klassepaden`: the classes below the Header as local-name steps from the root, e.g.
+    ("Client", "ToegewezenProducten", "ToegewezenProduct"). Every finding must carry a retourcode.
+    """
+    per_klasse: dict[etree._Element, list[str]] = {}
+    kop: list[str] = []
+    for f in findings:
+        path = _retourlocatie(f)
+        klasse = _klasse(heen, _resolve(heen, path), klassepaden) if path else None
+        assert f.retourcode is not None
+        if klasse is None:
+            kop.append(f.retourcode)
+        else:
+            per_klasse.setdefault(klasse, []).append(f.retourcode)
+    return _uniek(kop), {k: _uniek(codes) for k, codes in per_klasse.items()}
+
+
 def beoordeel(
     heen: etree._Element,
     findings: Iterable[Finding],
@@ -156,34 +196,19 @@ def beoordeel(
     the retour repeats the client's classes). Raises GeenRetourbericht for XSD/transport findings.
     """
     findings = list(findings)
-    refused = [f for f in findings if f.code in TRANSPORT_CODES]
-    if refused:
-        raise GeenRetourbericht(
-            "Het bericht is niet XSD-valide (of niet leesbaar); volgens IV028 krijgt het geen retourbericht, "
-            f"de afzender krijgt een foutmelding: {refused[0].melding}",
-            refused,
-        )
+    weiger_onleesbaar(findings, "volgens IV028 krijgt het geen retourbericht, de afzender krijgt een foutmelding")
     if not findings:
         return Beoordeling(kop=(), klassen=None)
-    # Controleniveau 2: an in-message rule failed (retourcode 0001; a finding without one counts as such).
-    if any((f.retourcode or TECHNISCH_AFGEKEURD) == TECHNISCH_AFGEKEURD for f in findings):
+    if technisch_afgekeurd(findings):
         return Beoordeling(kop=(TECHNISCH_AFGEKEURD,), klassen=None)
 
     bericht = _heenbericht(heen)
     assert bericht.beantwoord_door is not None
     klassepaden = set(_klassen.klassen(bericht.beantwoord_door)[1:])
-    per_klasse: dict[str, list[str]] = {}
-    kop: list[str] = []
-    for f in findings:
-        path = _retourlocatie(f)
-        klasse = _klasse(heen, _resolve(heen, path), klassepaden) if path else None
-        assert f.retourcode is not None
-        if klasse is None:
-            kop.append(f.retourcode)
-        else:
-            per_klasse.setdefault(element_path(klasse), []).append(f.retourcode)
+    kop, per_element = codes_per_klasse(heen, findings, klassepaden)
     if kop:  # "Indien er een fout geconstateerd is in de Header, bevat het retourbericht alleen de Header"
-        return Beoordeling(kop=_uniek(kop), klassen=None)
+        return Beoordeling(kop=kop, klassen=None)
+    per_klasse = {element_path(k): codes for k, codes in per_element.items()}
 
     overgeslagen = {
         element_path(k)
@@ -196,7 +221,7 @@ def beoordeel(
             continue
         path = element_path(el)
         if path in per_klasse:
-            uitslag[path] = _uniek(per_klasse[path])
+            uitslag[path] = per_klasse[path]
         elif path in overgeslagen:
             uitslag[path] = (NIET_BEOORDEELD,)
         else:
@@ -250,7 +275,8 @@ def _vandaag() -> dt.date:
         return dt.date.today()
 
 
-def _dagtekening(value: dt.date | str | None) -> str:
+def dagtekening_tekst(value: dt.date | str | None) -> str:
+    """A Dagtekening as JJJJ-MM-DD: today (Europe/Amsterdam) for None; ValueError for anything else."""
     if value is None:
         return _vandaag().isoformat()
     if isinstance(value, dt.datetime):
@@ -268,12 +294,76 @@ def nieuwe_identificatie() -> str:
     return secrets.token_hex(IDENTIFICATIE_MAX // 2)
 
 
-def _identificatie(value: str | None) -> str:
+def controleer_identificatie(value: str | None) -> str:
+    """An Identificatie of a message we write: the value when it fits LDT_IdentificatieBericht, a fresh one for None."""
     if value is None:
         return nieuwe_identificatie()
     if not 1 <= len(value) <= IDENTIFICATIE_MAX or not value.strip():
         raise ValueError(f"identificatie {value!r}: 1 tot {IDENTIFICATIE_MAX} tekens, niet alleen spaties")
     return value
+
+
+def controleer_xslt_versie(value: str | None) -> None:
+    """XsltVersie (LDT_Versie, n.n.n) when given; ValueError otherwise."""
+    if value is not None and not _VERSIE.fullmatch(value):
+        raise ValueError(f"xslt_versie {value!r} is geen versienummer n.n.n")
+
+
+def schrijf_element(
+    parent: etree._Element, namespace: str, name: str, text: str | None = None
+) -> etree._Element:
+    new = etree.SubElement(parent, f"{{{namespace}}}{name}")
+    new.text = text
+    return new
+
+
+def schrijf_retourcodes(
+    parent: etree._Element, namespace: str, codes: Iterable[str], limiet: int | None = None
+) -> etree._Element:
+    """A RetourCodes element closing `parent`, with at most `limiet` codes (None: all)."""
+    codes = tuple(codes)
+    wrapper = schrijf_element(parent, namespace, "RetourCodes")
+    for code in codes[:limiet] if limiet else codes:
+        schrijf_element(wrapper, namespace, "RetourCode", code)
+    return wrapper
+
+
+def schrijf_xsd_versie(parent: etree._Element, namespace: str, name: str) -> etree._Element:
+    """An XsdVersie-like element (XsdVersie, XsdVersieRetour) naming the versions our schemas implement."""
+    versie = schrijf_element(parent, namespace, name)
+    basis = catalogue.BASISSCHEMA_NAMESPACE
+    schrijf_element(versie, basis, "BasisschemaXsdVersie", catalogue.XSD_VERSIE)
+    schrijf_element(versie, basis, "BerichtXsdVersie", catalogue.XSD_VERSIE)
+    return versie
+
+
+def kopieer(
+    src: etree._Element,
+    parent: etree._Element,
+    *,
+    van: str,
+    naar: str,
+    codes: Callable[[etree._Element], tuple[str, ...] | None] = lambda _el: None,
+    limiet: int | None = None,
+) -> etree._Element:
+    """Copy `src` unchanged under `parent`; elements in namespace `van` move to `naar` (basisschema elements
+    keep theirs). Every copied element for which `codes` gives a tuple is closed by RetourCodes with them."""
+    namespace, _, name = src.tag[1:].partition("}") if src.tag[0] == "{" else ("", "", src.tag)
+    new = etree.SubElement(parent, f"{{{naar if namespace in (van, '') else namespace}}}{name}")
+    children = list(src.iterchildren(etree.Element))  # comments and processing instructions stay behind
+    if not children:
+        new.text = src.text
+    for child in children:
+        kopieer(child, new, van=van, naar=naar, codes=codes, limiet=limiet)
+    if (eigen := codes(src)) is not None:
+        schrijf_retourcodes(new, naar, eigen, limiet)
+    return new
+
+
+def als_bytes(root: etree._Element) -> bytes:
+    """A message we wrote, indented, as UTF-8 with an XML declaration and a final newline."""
+    etree.indent(root, space="  ")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8") + b"\n"
 
 
 def _parse(heen: bytes | etree._ElementTree | etree._Element) -> etree._Element:
@@ -310,61 +400,37 @@ def build_retourbericht(
     bericht = _heenbericht(root)
     retour = catalogue.get(bericht.beantwoord_door or "")
     oordeel = beoordeel(root, findings, niet_beoordeeld=niet_beoordeeld)
-    if xslt_versie is not None and not _VERSIE.fullmatch(xslt_versie):
-        raise ValueError(f"xslt_versie {xslt_versie!r} is geen versienummer n.n.n")
-    ident, datum = _identificatie(identificatie), _dagtekening(dagtekening)
+    controleer_xslt_versie(xslt_versie)
+    ident, datum = controleer_identificatie(identificatie), dagtekening_tekst(dagtekening)
     limiet = _max_retourcodes(schemas.schema_path(retour.naam))
 
     heen_ns, ns, basis = bericht.namespace, retour.namespace, catalogue.BASISSCHEMA_NAMESPACE
 
-    def el(parent: etree._Element, name: str, text: str | None = None, namespace: str = ns) -> etree._Element:
-        new = etree.SubElement(parent, f"{{{namespace}}}{name}")
-        new.text = text
-        return new
-
-    def retourcodes(parent: etree._Element, codes: tuple[str, ...]) -> None:
-        wrapper = el(parent, "RetourCodes")
-        for code in codes[:limiet] if limiet else codes:
-            el(wrapper, "RetourCode", code)
-
-    def kopie(src: etree._Element, parent: etree._Element) -> etree._Element:
-        """Copy `src` unchanged under `parent`; message elements move to the retour's namespace."""
-        q = etree.QName(src)
-        new = el(parent, q.localname, namespace=ns if q.namespace == heen_ns else q.namespace or ns)
-        children = [c for c in src if isinstance(c.tag, str)]
-        if not children:
-            new.text = src.text
-        for child in children:
-            kopie(child, new)
-        if oordeel.klassen is not None and (codes := oordeel.klassen.get(element_path(src))) is not None:
-            retourcodes(new, codes)
-        return new
+    def klassecodes(src: etree._Element) -> tuple[str, ...] | None:
+        return None if oordeel.klassen is None else oordeel.klassen.get(element_path(src))
 
     out = etree.Element(f"{{{ns}}}Bericht", nsmap={retour.prefix: ns, BASIS_PREFIX: basis})
-    header = el(out, "Header")
+    header = schrijf_element(out, ns, "Header")
     heen_header = root.find(f"{{{heen_ns}}}Header")
     if heen_header is None:
         raise GeenRetourbericht(f"{bericht.naam} zonder Header: geen retourbericht (is het XSD-valide?)")
     for child in heen_header:
         if isinstance(child.tag, str):
-            copied = kopie(child, header)
+            copied = kopieer(child, header, van=heen_ns, naar=ns, codes=klassecodes, limiet=limiet)
             if local(child.tag) == "BerichtCode":
                 copied.text = retour.berichtcode
-    el(header, "IdentificatieRetour", ident)
-    el(header, "DagtekeningRetour", datum)
+    schrijf_element(header, ns, "IdentificatieRetour", ident)
+    schrijf_element(header, ns, "DagtekeningRetour", datum)
     if xslt_versie is not None:
-        el(header, "XsltVersie", xslt_versie)
-    versie = el(header, "XsdVersieRetour")
-    el(versie, "BasisschemaXsdVersie", catalogue.XSD_VERSIE, basis)
-    el(versie, "BerichtXsdVersie", catalogue.XSD_VERSIE, basis)
+        schrijf_element(header, ns, "XsltVersie", xslt_versie)
+    schrijf_xsd_versie(header, ns, "XsdVersieRetour")
     if oordeel.kop:
-        retourcodes(header, oordeel.kop)
+        schrijf_retourcodes(header, ns, oordeel.kop, limiet)
     if oordeel.klassen is not None:
         for child in root:
             if isinstance(child.tag, str) and local(child.tag) == _klassen.inhoud(retour.naam):
-                kopie(child, out)
-    etree.indent(out, space="  ")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(out, encoding="UTF-8") + b"\n"
+                kopieer(child, out, van=heen_ns, naar=ns, codes=klassecodes, limiet=limiet)
+    return als_bytes(out)
 
 
 def validate_and_build(

@@ -26,6 +26,12 @@ STATUS_VERWIJDEREN = "3"
 # WMO020 Productcategorie 01: huishoudelijke hulp (IV077: weekly volume may be exceeded up to 6×).
 CATEGORIE_HUISHOUDELIJKE_HULP = "01"
 
+# WMO002 RedenWijziging 13 (Verwijderd): the toewijzing is deleted; nothing may be declared on it any more (TR384).
+REDEN_WIJZIGING_VERWIJDERD = "13"
+
+# WJ001 codes in a WMO325 that grant rather than refuse: a prestatie listed with only these is not refused.
+RETOURCODES_TOEGEKEND = frozenset({"0200", "8001"})
+
 
 # Codelist WJ001 (retourcode), in our own words: the codes our rules give plus the general ones a console
 # user meets in retourberichten.
@@ -39,6 +45,8 @@ WJ001: dict[str, str] = {
     "8187": "De prestatie hoort niet bij deze cliënt.",
     "8848": "De dagtekening ligt na de systeemdatum; die mag niet in de toekomst liggen.",
     "9019": "Het start- of stopbericht hoort bij geen enkele bekende toewijzing.",
+    "0611": "Het ingediende tarief komt niet overeen met het contractuele tarief.",
+    "8214": "De DeclaratiePeriode ligt voor de laatst ingediende DeclaratiePeriode.",
     "9056": "De berichtidentificatie is niet uniek.",
     "9063": "Er is nog geen eerder bericht ontvangen waarop dit bericht kan volgen.",
     "9069": "Er is geen actueel startbericht met dezelfde sleutel.",
@@ -52,6 +60,16 @@ WJ001: dict[str, str] = {
     "9326": "De lopende levering is nog niet met een stopbericht beëindigd.",
     "9333": "Het declaratienummer is niet uniek.",
     "9338": "Niet elke prestatie hoort via het ToewijzingNummer bij een toegewezen product.",
+    "9339": "De ProductCategorie van de prestatie is niet die van het toegewezen product.",
+    "9340": "De ProductCode van de prestatie is niet die van het toegewezen product.",
+    "9341": "De Eenheid van de prestatie past niet bij de Eenheid van het toegewezen product.",
+    "9346": "Het IngediendBedrag is niet GeleverdVolume maal het (onafgeronde) ProductTarief.",
+    "9369": "Alle gedeclareerde prestaties samen passen niet binnen het toegewezen Budget.",
+    "9384": "Er is gedeclareerd op een verwijderde toewijzing (RedenWijziging 13).",
+    "9387": "De ProductPeriode begint niet op de eerste van de maand of op de latere ingangsdatum van de toewijzing.",
+    "9388": "De ProductPeriode eindigt niet op de laatste van de maand of op de eerdere einddatum van de toewijzing.",
+    "9389": "Voor deze ProductPeriode en dit product is al een debetprestatie zonder creditprestatie ingediend.",
+    "9390": "Deze debetprestatie is al eerder gecrediteerd.",
     "9413": "Er is al een stop met reden 20 (tijdelijk) voor dezelfde Bsn, ToewijzingNummer en Begindatum.",
     "9414": "De einddatum ligt vóór de einddatum van de actuele stop met dezelfde sleutel.",
     "9415": "Er is al een definitieve stop met dezelfde Bsn, ToewijzingNummer en Begindatum.",

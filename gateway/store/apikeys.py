@@ -8,10 +8,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.auth import Principal, key_hash, key_prefix, new_key
+from gateway.standard import gemeenten
 from gateway.store import audit
 from gateway.store.models import ApiKey, utcnow
 
 ROLES = ("party", "admin", "operator", "viewer")
+BEHEERROLLEN = ("admin", "operator", "viewer")
+
+
+def partij_fout(party: str) -> str | None:
+    """Why `party` cannot own a key (one line naming the rule), or None: a party is a gemeente by its 4-digit
+    CBS gemeentecode (one that exists) or an aanbieder by its 8-digit AGB code, as in the berichtheader."""
+    if len(party) == 4 and party.isascii() and party.isdigit():
+        if gemeenten.bestaat(party):
+            return None
+        return f"partij {party!r}: gemeentecode staat niet in de CBS-lijst ({gemeenten.BESTAND.name})"
+    if len(party) == 8 and party.isascii() and party.isdigit():
+        return None
+    return (f"partij {party!r}: geen gemeentecode (4 cijfers, zoals 0599) en geen AGB-code (8 cijfers, "
+            "zoals 12345678)")
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,9 @@ def create(session: Session, *, label: str, party: str | None = None, role: str 
         raise ValueError(f"onbekende rol {role!r}; kies uit {', '.join(ROLES)}")
     if (role == "party") != (party is not None):
         raise ValueError("een partijsleutel hoort bij precies één gemeentecode of AGB-code; een beheerrol bij geen")
+    fout = partij_fout(party) if party is not None else None
+    if fout:
+        raise ValueError(fout)
     key = new_key()
     row = ApiKey(key_hash=key_hash(key), prefix=key_prefix(key), party=party, role=role, label=label)
     session.add(row)

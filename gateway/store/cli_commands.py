@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from gateway.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _sessions():  # type: ignore[no-untyped-def]
@@ -22,36 +28,123 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _snapshot_session() -> Iterator[Session]:
+    """A read-only session that sees one consistent moment while the gateway keeps writing: a message and its
+    events are then never read half-way through a transaction, and nobody waits for the check."""
+    from sqlalchemy import create_engine, event
+
+    from gateway.store.db import is_sqlite, make_engine, make_session_factory
+
+    url = get_settings().database_url
+    if is_sqlite(url):
+        # Our usual SQLite engine begins every transaction IMMEDIATE (a writer); a deferred BEGIN in WAL mode
+        # reads a snapshot instead of holding the write lock for the whole check.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _autocommit(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN")
+    else:
+        engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            if not is_sqlite(url):
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+    finally:
+        engine.dispose()
+
+
+MAX_GETOOND = 50  # message faults printed; the rest are counted
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from gateway.store.audit import Anker, head, verify_chain
+    from gateway.store.audit import Anker, configured_key, head, verify_berichten, walk_chain
 
     try:
         anker = Anker.parse(args.anker) if args.anker else None
     except ValueError as exc:
         print(f"fout: {exc}", file=sys.stderr)
         return 2
-    with _sessions()() as session:
-        broken = verify_chain(session, anker=anker)
+    key = configured_key()
+    with _snapshot_session() as session:
+        keten = walk_chain(session, anker=anker, key=key)
+        berichten = verify_berichten(session, max_getoond=MAX_GETOOND)
         laatste = head(session)
-    if broken is not None:
-        print(f"audit trail gebroken bij event {broken.seq}: {broken.reason}", file=sys.stderr)
+    fout = False
+    if keten.broken is not None:
+        print(f"audit trail gebroken bij event {keten.broken.seq}: {keten.broken.reason}", file=sys.stderr)
+        fout = True
+    if keten.events == 0 and berichten.berichten:
+        print(f"audit trail leeg, maar er zijn {berichten.berichten} berichten opgeslagen: hun events zijn "
+              "verwijderd", file=sys.stderr)
+        fout = True
+    for afwijking in berichten.afwijkingen:
+        print(afwijking, file=sys.stderr)
+    if berichten.aantal_afwijkingen > len(berichten.afwijkingen):
+        print(f"… en nog {berichten.aantal_afwijkingen - len(berichten.afwijkingen)} afwijking(en)", file=sys.stderr)
+    fout = fout or berichten.aantal_afwijkingen > 0
+    for regel in _over_macs(keten.events, keten.zonder_mac, keten.met_mac, gecontroleerd=key is not None):
+        print(regel, file=sys.stderr if fout else sys.stdout)
+    if fout:
+        print("audit verify: NIET in orde; onderzoek de genoemde events en berichten (niets is hersteld)",
+              file=sys.stderr)
         return 1
     if laatste is None:
-        print("audit trail leeg")
-    else:
-        print(f"audit trail intact; anker voor een volgende controle (bewaar het buiten deze database): {laatste}")
+        print("audit trail leeg en geen berichten opgeslagen")
+        return 0
+    extra = []
+    if berichten.opgeschoond:
+        extra.append(f"{berichten.opgeschoond} met inhoud verwijderd na de bewaartermijn")
+    if berichten.ingekort:
+        extra.append(f"{berichten.ingekort} ingekort opgeslagen (alleen status en events gecontroleerd)")
+    print(f"audit trail intact: {keten.events} events; {berichten.berichten} berichten kloppen met de keten"
+          + (f" ({'; '.join(extra)})" if extra else ""))
+    print(f"anker voor een volgende controle (bewaar het buiten deze database): {laatste}")
     return 0
+
+
+def _over_macs(events: int, zonder_mac: int, met_mac: int, *, gecontroleerd: bool) -> list[str]:
+    """What the verdict rests on as to the audit key, so nobody reads 'intact' as more than it is."""
+    if not events:
+        return []
+    if not gecontroleerd:
+        if met_mac:
+            return [f"{met_mac} events dragen een mac die niet is gecontroleerd: zet IWMO_AUDIT_KEY om ook een "
+                    "herschreven en opnieuw gehashte keten te vangen"]
+        return []
+    if zonder_mac == events:
+        return [f"geen van de {events} events draagt een mac: ze zijn geschreven zonder IWMO_AUDIT_KEY (of de macs "
+                "zijn verwijderd); alleen een anker kan deze keten nog bevestigen"]
+    if zonder_mac:
+        return [f"{zonder_mac} events (1–{zonder_mac}) zijn van voor IWMO_AUDIT_KEY en hebben geen mac; "
+                f"{met_mac} macs kloppen"]
+    return [f"alle {met_mac} macs kloppen"]
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
     from gateway.store import apikeys
 
-    role = args.role or ("party" if args.party else "admin")
+    # No default: a key that can do everything must be asked for by name, never be what a forgotten option gives.
+    if (args.party is None) == (args.role is None):
+        print("iwmo-gateway keys create: geef precies één van --party CODE (gemeentecode of AGB-code) of "
+              f"--role {'|'.join(apikeys.BEHEERROLLEN)}", file=sys.stderr)
+        return 2
+    fout = apikeys.partij_fout(args.party) if args.party is not None else None
+    if fout:
+        print(f"iwmo-gateway keys create: --party: {fout}", file=sys.stderr)
+        return 2
+    role = args.role or "party"
     with _sessions()() as session, session.begin():
         try:
             made = apikeys.create(session, label=args.label, party=args.party, role=role)
         except ValueError as exc:
-            print(f"iwmo-gateway: {exc}", file=sys.stderr)
+            print(f"iwmo-gateway keys create: {exc}", file=sys.stderr)
             return 2
     print(f"sleutel {made.id} ({made.role}{' ' + made.party if made.party else ''}): {made.key}")
     print("Bewaar deze sleutel nu: de gateway slaat alleen een hash op.", file=sys.stderr)
@@ -83,18 +176,22 @@ def cmd_db_opschonen(args: argparse.Namespace) -> int:
     settings = get_settings()
     inhoud = args.inhoud_dagen if args.inhoud_dagen is not None else settings.bewaartermijn_inhoud_dagen
     feiten = args.feiten_dagen if args.feiten_dagen is not None else settings.bewaartermijn_feiten_dagen
-    if inhoud is None and feiten is None:
-        print("geen bewaartermijn ingesteld (IWMO_BEWAARTERMIJN_INHOUD_DAGEN / IWMO_BEWAARTERMIJN_FEITEN_DAGEN "
-              "of --inhoud-dagen / --feiten-dagen); er is niets verwijderd", file=sys.stderr)
+    afgekeurd = args.afgekeurd_dagen if args.afgekeurd_dagen is not None else settings.bewaartermijn_afgekeurd_dagen
+    if inhoud is None and feiten is None and afgekeurd is None:
+        print("geen bewaartermijn ingesteld (IWMO_BEWAARTERMIJN_INHOUD_DAGEN / IWMO_BEWAARTERMIJN_FEITEN_DAGEN / "
+              "IWMO_BEWAARTERMIJN_AFGEKEURD_DAGEN of --inhoud-dagen / --feiten-dagen / --afgekeurd-dagen); er is "
+              "niets verwijderd", file=sys.stderr)
         return 2
     try:
-        uitslag = opschonen(_sessions(), inhoud_dagen=inhoud, feiten_dagen=feiten, proef=args.proef)
+        uitslag = opschonen(_sessions(), inhoud_dagen=inhoud, feiten_dagen=feiten, afgekeurd_dagen=afgekeurd,
+                            proef=args.proef)
     except ValueError as exc:
         print(f"fout: {exc}", file=sys.stderr)
         return 2
     werkwoord = "zou verwijderen" if args.proef else "verwijderd"
     print(f"inhoud {werkwoord}: {uitslag.inhoud} berichten ({uitslag.bytes} bytes); "
-          f"feiten {werkwoord}: {uitslag.feiten} berichten")
+          f"feiten {werkwoord}: {uitslag.feiten} berichten; afgekeurde inhoud {werkwoord}: {uitslag.afgekeurd} "
+          "berichten")
     return 0
 
 
@@ -111,18 +208,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = db.add_parser("opschonen", help="verwijder inhoud en feiten van afgeronde berichten na de bewaartermijn")
     p.add_argument("--inhoud-dagen", type=_dagen, help="overschrijft IWMO_BEWAARTERMIJN_INHOUD_DAGEN")
     p.add_argument("--feiten-dagen", type=_dagen, help="overschrijft IWMO_BEWAARTERMIJN_FEITEN_DAGEN")
+    p.add_argument("--afgekeurd-dagen", type=_dagen, help="overschrijft IWMO_BEWAARTERMIJN_AFGEKEURD_DAGEN")
     p.add_argument("--proef", action="store_true", help="alleen tellen, niets verwijderen")
     p.set_defaults(func=cmd_db_opschonen)
 
     au = sub.add_parser("audit", help="audit trail").add_subparsers(dest="audit_command", required=True)
-    p = au.add_parser("verify", help="controleer de hashketen")
+    p = au.add_parser("verify", help="controleer de hashketen, de macs (IWMO_AUDIT_KEY) en de berichten ertegen")
     p.add_argument("--anker", help="SEQ:HASH uit een eerdere controle: vangt ook een ingekorte keten")
     p.set_defaults(func=cmd_audit_verify)
 
     keys = sub.add_parser("keys", help="API-sleutels").add_subparsers(dest="keys_command", required=True)
     p = keys.add_parser("create", help="maak een sleutel")
-    p.add_argument("--party", help="gemeentecode (4 cijfers) of AGB-code (8 cijfers)")
-    p.add_argument("--role", choices=("party", "admin", "operator", "viewer"))
+    p.add_argument("--party", help="sleutel van één partij: gemeentecode (4 cijfers, CBS-lijst) of AGB-code (8 cijfers)")
+    p.add_argument("--role", choices=("admin", "operator", "viewer"), help="beheersleutel met deze rol")
     p.add_argument("--label", required=True)
     p.set_defaults(func=cmd_keys_create)
     keys.add_parser("list", help="toon sleutels").set_defaults(func=cmd_keys_list)

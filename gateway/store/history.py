@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from lxml import etree
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store.models import Feit
-from gateway.validation.cross.history import feiten_uit_bericht
+from gateway.validation.cross.history import afwijzing_feit, feiten_uit_bericht, header
 from gateway.validation.cross.registry import run_cross_rules
 from gateway.validation.findings import Finding
 
@@ -22,26 +22,68 @@ SLEUTEL_LENGTE = 160
 
 
 class SqlHistory:
-    """Reads facts inside the caller's transaction (so a message sees everything committed before it)."""
+    """Reads facts inside the caller's transaction (so a message sees everything committed before it).
+
+    One instance serves a whole transaction (`history_van`): look-ups are cached, and the facts that this
+    transaction files are added in memory, so a group of messages written together sees its earlier members
+    without a flush per message."""
 
     def __init__(self, session: Session):
         self.session = session
         self._cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._nieuw: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def feiten(self, soort: str, sleutel: str) -> list[dict[str, Any]]:
         key = (soort, sleutel[:SLEUTEL_LENGTE])
         if key not in self._cache:
-            self._cache[key] = list(self.session.scalars(
-                select(Feit.data).where(Feit.soort == key[0], Feit.sleutel == key[1]).order_by(Feit.id)))
-        return self._cache[key]
+            with self.session.no_autoflush:  # what this transaction filed is in `_nieuw`
+                self._cache[key] = list(self.session.scalars(
+                    select(Feit.data).where(Feit.soort == key[0], Feit.sleutel == key[1]).order_by(Feit.id)))
+        nieuw = self._nieuw.get(key)
+        return self._cache[key] + nieuw if nieuw else self._cache[key]
 
     def bekend(self, soort: str, sleutel: str) -> bool:
         return bool(self.feiten(soort, sleutel))
 
+    def gearchiveerd(self, soort: str, sleutel: str, data: dict[str, Any]) -> None:
+        self._nieuw.setdefault((soort, sleutel[:SLEUTEL_LENGTE]), []).append(data)
 
-def file_facts(session: Session, bericht_id: str, bericht: catalogue.Berichttype, root: etree._Element) -> None:
-    session.add_all(Feit(bericht_id=bericht_id, soort=s, sleutel=k[:SLEUTEL_LENGTE], data=f)
-                    for s, k, f in feiten_uit_bericht(bericht, root))
+
+_HISTORY = "iwmo_history"
+
+
+def history_van(session: Session) -> SqlHistory:
+    """The transaction's history (one per session; sessions here live for one unit of work)."""
+    history = session.info.get(_HISTORY)
+    if history is None or history.session is not session:
+        history = session.info[_HISTORY] = SqlHistory(session)
+    return history
+
+
+def vergeet_history(session: Session) -> None:
+    session.info.pop(_HISTORY, None)
+
+
+# The facts of one prestatie of a WMO323: left out for a prestatie the gateway refused (IV085/IV087).
+_PRESTATIE_FEITEN = frozenset({"prestatie", "volume", "debet", "credit"})
+
+
+def file_facts(session: Session, bericht_id: str, bericht: catalogue.Berichttype, root: etree._Element, *,
+               geweigerd: Collection[str] = (), afwijzingen: Mapping[str, Sequence[str]] | None = None) -> None:
+    """File what later rules need to know of an accepted message. For a partly processed WMO323: the
+    prestaties in `geweigerd` (ReferentieNummers) are not filed as declared, and `afwijzingen` are filed as
+    refused (IV085: never to be credited)."""
+    history = session.info.get(_HISTORY)
+    feiten = feiten_uit_bericht(bericht, root)
+    if geweigerd:
+        feiten = [f for f in feiten if not (f[0] in _PRESTATIE_FEITEN and f[2].get("referentienummer") in geweigerd)]
+    if afwijzingen:
+        aanbieder = header(root)["afzender"]
+        feiten += [afwijzing_feit(aanbieder, ref, list(codes), bericht.naam) for ref, codes in afwijzingen.items()]
+    for s, k, f in feiten:
+        session.add(Feit(bericht_id=bericht_id, soort=s, sleutel=k[:SLEUTEL_LENGTE], data=f))
+        if history is not None:
+            history.gearchiveerd(s, k, f)
 
 
 CrossRules = Callable[[catalogue.Berichttype, etree._Element, Session], list[Finding]]
@@ -51,6 +93,6 @@ def cross_rules_for(settings: Settings, today: dt.date | None = None) -> CrossRu
     """The callable `repository.receive` runs after the in-message rules, in the configured mode."""
 
     def run(bericht: catalogue.Berichttype, root: etree._Element, session: Session) -> list[Finding]:
-        return run_cross_rules(bericht, root, SqlHistory(session), mode=settings.mode, today=today)
+        return run_cross_rules(bericht, root, history_van(session), mode=settings.mode, today=today)
 
     return run

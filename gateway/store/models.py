@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -285,3 +286,23 @@ class BeheerSessie(Base):
     beeindigd_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_beheer_sessie_sleutel", "sleutel_id"),)
+
+
+class DeclaratieVerwerking(Base):
+    """How a WMO323 was processed (IV087) and what the gateway itself refused in it; its WMO325 once answered."""
+
+    __tablename__ = "declaratie_verwerking"
+
+    bericht_id: Mapped[str] = mapped_column(ForeignKey("bericht.id", ondelete="CASCADE"), primary_key=True)
+    declaratienummer: Mapped[str | None] = mapped_column(String(64))
+    aanbieder: Mapped[str | None] = mapped_column(String(8))
+    gemeente: Mapped[str | None] = mapped_column(String(8))
+    verwerking: Mapped[str] = mapped_column(String(16))  # volledig | gedeeltelijk | niet_verwerkt
+    technisch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    totaal_ingediend: Mapped[int | None] = mapped_column(BigInteger)  # cents, signed
+    totaal_toegekend: Mapped[int | None] = mapped_column(BigInteger)
+    antwoord_id: Mapped[str | None] = mapped_column(String(36))
+    beantwoord_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_declaratie_nummer", "aanbieder", "declaratienummer"),
+                      Index("ix_declaratie_gemeente", "gemeente", "antwoord_id"))

@@ -4,12 +4,18 @@
 message: unreadable and rejected ones are stored too. Identical bytes from the same party return the
 stored message instead of a second copy. An accepted message claims its (afzender, berichtcode,
 identificatie) in `identificatie_claim`, so of two concurrent submissions only one can win (TR056).
+
+Bytes that are no iWmo message (oversize, unreadable, another kind of XML) are kept only as proof: their
+SHA-256 and size, and a bounded prefix for a person to look at (`Bericht.ingekort`). A row belongs to the
+authenticated party that handed it in; a header that names another sender keeps that claim only in
+`Bericht.geclaimde_afzender`, and such a message is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,13 +32,28 @@ from gateway.store.history import file_facts
 from gateway.store.keys import extract
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht, BerichtSleutel, Bevinding, IdentificatieClaim
-from gateway.validation.findings import Finding
+from gateway.validation.findings import TE_GROOT, Finding, begrens
 from gateway.validation.validator import Uitslag, validate
 
 TR056_MELDING = (
     "TR056: De BerichtIdentificatie is al eerder gebruikt voor dit berichttype door deze afzender. "
     "Geef elk bericht een nieuwe, unieke Identificatie en verstuur het opnieuw."
 )
+
+# What is kept of a body that is no iWmo message: enough for a person to see what arrived, never 20 MB a time.
+INGEKORT_PREFIX_BYTES = 64 * 1024
+AFZENDER = "AFZENDER"  # finding: the header names another sender than the party that handed the message in
+_PARTIJ = re.compile(r"\d{4}(\d{4})?")  # a gemeentecode or AGB code: an identity the sender can be checked against
+
+
+@dataclass(frozen=True)
+class Ingekort:
+    """A body over the size limit that was not kept whole: its digest and size, and its first bytes."""
+
+    prefix: bytes
+    sha256: str
+    size: int
+
 
 # Rules that need earlier messages: (bericht, root, session) -> findings. Injected by the caller so the
 # store stays free of rule logic and the rules stay free of SQL.
@@ -59,9 +80,11 @@ def _findings_of(row: Bericht) -> list[Finding]:
             for b in row.bevindingen]
 
 
-def _new_row(data: bytes, uitslag: Uitslag, *, party: str, richting: str, digest: str) -> Bericht:
+def _new_row(data: bytes, uitslag: Uitslag, *, party: str, richting: str, digest: str,
+             size: int | None = None) -> Bericht:
+    size = len(data) if size is None else size
     row = Bericht(
-        id=str(uuid.uuid4()), richting=richting, status=Status.RECEIVED, raw=data, sha256=digest, size=len(data),
+        id=str(uuid.uuid4()), richting=richting, status=Status.RECEIVED, raw=data, sha256=digest, size=size,
         submitted_by=party, berichttype=uitslag.bericht.naam if uitslag.bericht else None,
     )
     if uitslag.tree is not None:
@@ -78,6 +101,52 @@ def _new_row(data: bytes, uitslag: Uitslag, *, party: str, richting: str, digest
         row.sleutels = [BerichtSleutel(kind=k, value=v) for k, v in sorted(sleutels)]
     row.conversatie_id = row.id
     return row
+
+
+def eigen_afzender(row: Bericht, bericht: catalogue.Berichttype | None, party: str) -> Finding | None:
+    """Make a received row the authenticated party's. When its header names another sender, keep that claim
+    apart and return the finding that refuses the message (a party sends only its own messages)."""
+    if not _PARTIJ.fullmatch(party):
+        return None  # no identity to hold the header against (e.g. the transport could not tell the sender)
+    retour = bericht is not None and bericht.soort is catalogue.Soort.RETOUR
+    # A retourbericht keeps its heenbericht's header (IV028): its sender is the header's Ontvanger.
+    geclaimd = row.verzender or (None if retour else row.afzender)
+    row.verzender = party
+    if geclaimd is None or geclaimd == party:
+        if row.afzender is None and not retour:
+            row.afzender = party  # unreadable or headless: nothing claimed, the row is simply the caller's
+        return None
+    row.geclaimde_afzender = geclaimd[:64]
+    if retour:
+        row.ontvanger = party
+    else:
+        row.afzender = party
+    return Finding(code=AFZENDER, locatie=("/Bericht/Header/Ontvanger" if retour else "/Bericht/Header/Afzender",),
+                   melding=f"Dit bericht noemt {geclaimd} als afzender, maar is aangeleverd door {party}. Een partij "
+                           "levert alleen eigen berichten aan; verstuur het bericht vanuit de organisatie die het "
+                           "verzendt.")
+
+
+def eigen_en_begrensd(row: Bericht, bericht: catalogue.Berichttype | None, party: str) -> Finding | None:
+    """What a received row needs before it is stored, whichever door it came in by: bytes that are no iWmo
+    message kept only as proof and a prefix, the row made the authenticated party's (the finding that refuses
+    a message naming another sender, if it does), and no header value too long to be a key.
+    `row.sha256` and `row.size` must already describe the whole body as it arrived."""
+    if bericht is None:
+        row.raw, row.ingekort = row.raw[:INGEKORT_PREFIX_BYTES], row.size > INGEKORT_PREFIX_BYTES
+    vreemd = eigen_afzender(row, bericht, party) if row.richting == "in" else None
+    _zonder_te_lange_sleutels(row)
+    return vreemd
+
+
+def _zonder_te_lange_sleutels(row: Bericht) -> None:
+    """An XSD-invalid header may carry an Afzender of forty digits or an Identificatie of a hundred characters;
+    such a value is no key to search or route on, and PostgreSQL would refuse the row. The raw bytes keep it."""
+    for kolom in ("berichtcode", "afzender", "ontvanger", "verzender", "adressaat", "identificatie"):
+        waarde = getattr(row, kolom)
+        lengte = getattr(Bericht.__table__.c[kolom].type, "length", None)
+        if isinstance(waarde, str) and lengte is not None and len(waarde) > lengte:
+            setattr(row, kolom, None)
 
 
 def _link_answer(session: Session, row: Bericht) -> None:
@@ -108,9 +177,17 @@ def _heen_identificatie(row: Bericht) -> str | None:
     return next((s.value for s in row.sleutels if s.kind == "HeenIdentificatie"), None)
 
 
+def uitslag_te_groot(body: Ingekort, max_bytes: int | None) -> Uitslag:
+    """The verdict on a body too large to keep: TE_GROOT, as the safe parser would have said."""
+    grens = f"de grens is {max_bytes} bytes" if max_bytes is not None else "dat is boven de grens"
+    return Uitslag(bericht=None, errors=[Finding(
+        code=TE_GROOT, melding=f"Het bericht is {body.size} bytes; {grens}. Splits het bericht (bijvoorbeeld een "
+                               "declaratie per periode) of verhoog IWMO_MAX_BERICHT_BYTES.")])
+
+
 def receive(
     sessions: sessionmaker[Session],
-    data: bytes,
+    data: bytes | Ingekort,
     *,
     party: str,
     richting: str = "in",
@@ -122,8 +199,15 @@ def receive(
     """`namens`: the parties this gateway answers for (IWMO_IDENTITEIT). A heenbericht addressed to another
     organisation gets its retourbericht from that organisation; building one here would give the sender a
     second, local "answer" beside the partner's real one, so the sender keeps only the findings. None: this
-    gateway answers for every party (one gateway serving both sides)."""
-    digest = hashlib.sha256(data).hexdigest()
+    gateway answers for every party (one gateway serving both sides).
+
+    `data` is an `Ingekort` when the caller refused to hold an oversize body whole: it is stored as TE_GROOT."""
+    ingekort = data if isinstance(data, Ingekort) else None
+    if ingekort is not None:
+        data, digest, size = ingekort.prefix, ingekort.sha256, ingekort.size
+    else:
+        assert isinstance(data, bytes)
+        digest, size = hashlib.sha256(data).hexdigest(), len(data)
     with sessions() as session, session.begin():
         existing = session.scalars(
             select(Bericht).where(Bericht.submitted_by == party, Bericht.sha256 == digest).order_by(Bericht.created_at)
@@ -134,17 +218,26 @@ def receive(
             ).first()
             return Received(existing.id, existing.status, existing.berichttype, _findings_of(existing), True, retour)
 
-        uitslag = validate(data, max_bytes=max_bytes)
+        uitslag = uitslag_te_groot(ingekort, max_bytes) if ingekort is not None else validate(data, max_bytes=max_bytes)
         errors = list(uitslag.errors)
         if uitslag.xsd_valid and uitslag.bericht and cross_rules is not None and uitslag.tree is not None:
             errors += cross_rules(uitslag.bericht, uitslag.tree.getroot(), session)
 
-        row = _new_row(data, uitslag, party=party, richting=richting, digest=digest)
+        row = _new_row(data, uitslag, party=party, richting=richting, digest=digest, size=size)
+        vreemd = eigen_en_begrensd(row, uitslag.bericht, party)
+        if vreemd is not None:
+            errors.append(vreemd)
         session.add(row)
         session.flush()
+        details: dict[str, object] = {"bericht": row.berichttype, "sha256": digest, "grootte": size}
+        if row.ingekort:  # what is kept is a prefix: its own digest lets a verifier check the stored bytes
+            details["bewaard"] = {"grootte": len(row.raw), "sha256": hashlib.sha256(row.raw).hexdigest()}
+        if row.geclaimde_afzender:
+            details["geclaimde_afzender"] = row.geclaimde_afzender
         audit.append(session, actor=party, action="ontvangen", bericht_id=row.id, to_state=Status.RECEIVED,
-                     details={"bericht": row.berichttype, "sha256": digest, "grootte": len(data)})
-        _link_answer(session, row)
+                     details=details)
+        if vreemd is None:  # a message that is not the party's own answers nothing
+            _link_answer(session, row)
 
         if not errors and uitslag.bericht and row.afzender and row.berichtcode and row.identificatie:
             try:
@@ -153,8 +246,9 @@ def receive(
                                                    identificatie=row.identificatie, bericht_id=row.id))
             except IntegrityError:
                 errors.append(_tr056(None))
+        bewaard = begrens(errors)  # stored and returned: at most 100 + "en nog M"; verdict and retour use all
         row.bevindingen = [Bevinding(code=f.code, retourcode=f.retourcode, locatie=list(f.locatie), melding=f.melding)
-                           for f in errors]
+                           for f in bewaard]
         verdict = Status.REJECTED if errors else Status.ACCEPTED
         if verdict is Status.ACCEPTED and uitslag.bericht and uitslag.tree is not None:
             file_facts(session, row.id, uitslag.bericht, uitslag.tree.getroot())
@@ -162,10 +256,11 @@ def receive(
                    details={"codes": sorted({f.code for f in errors})})
 
         retour_id = None
+        # No retourbericht for a message another sender is named in: it would go to a party that sent nothing.
         if (uitslag.xsd_valid and uitslag.bericht and catalogue.retourbericht_voor(uitslag.bericht.naam)
-                and (not namens or row.adressaat in namens)):
+                and vreemd is None and (not namens or row.adressaat in namens)):
             retour_id = _store_retour(session, row, uitslag, errors, retour_dagtekening)
-        return Received(row.id, row.status, row.berichttype, errors, False, retour_id)
+        return Received(row.id, row.status, row.berichttype, bewaard, False, retour_id)
 
 
 def _store_retour(session: Session, heen: Bericht, uitslag: Uitslag, errors: list[Finding],
@@ -189,6 +284,6 @@ def store_outgoing(session: Session, data: bytes, *, actor: str, antwoord_op: Be
     session.add(row)
     session.flush()
     audit.append(session, actor=actor, action="aangemaakt", bericht_id=row.id, to_state=Status.RECEIVED,
-                 details={"bericht": row.berichttype, "antwoord_op": row.antwoord_op_id})
+                 details={"bericht": row.berichttype, "antwoord_op": row.antwoord_op_id, "sha256": row.sha256})
     transition(session, row, Status.ACCEPTED, actor=actor, action="beoordeeld")
     return row

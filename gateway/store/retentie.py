@@ -11,7 +11,10 @@ an event). Two terms, because they protect different things:
   cover the longest back-reference the parties make; until it passes, TR019, TR323, TR333 … keep working.
 
 Only messages in a state without open work are touched: never one that is still received or queued, nor a
-rejected message or dead letter that waits for a person.
+rejected message or dead letter that waits for a person — except that a rejected message loses its content
+after a term of its own (the *afgekeurd* term): refused bytes, however many arrive, are not kept for ever, and a
+rejected message is proof of what was refused, not of care given. A refused body that was no message at all
+was stored only as a prefix (`Bericht.ingekort`); `inhoud` hands that prefix out and the caller says so.
 """
 
 from __future__ import annotations
@@ -52,18 +55,19 @@ def inhoud(bericht: Bericht) -> bytes:
 
 @dataclass(frozen=True)
 class Opschoning:
-    inhoud: int = 0  # messages whose bytes and Bsn key were removed
-    bytes: int = 0
+    inhoud: int = 0  # finished messages whose bytes and Bsn key were removed
+    bytes: int = 0  # stored bytes removed, of finished and rejected messages together
     feiten: int = 0  # messages whose cross-rule facts were removed
+    afgekeurd: int = 0  # rejected messages whose bytes and Bsn key were removed
 
 
 def _grens(dagen: int, nu: dt.datetime) -> dt.datetime:
     return nu - dt.timedelta(days=dagen)
 
 
-def _kandidaten_inhoud(grens: dt.datetime):  # type: ignore[no-untyped-def]
-    return (select(Bericht.id, Bericht.size)
-            .where(Bericht.created_at < grens, Bericht.status.in_([str(s) for s in AFGEROND]),
+def _kandidaten_inhoud(grens: dt.datetime, statussen: tuple[Status, ...] = AFGEROND):  # type: ignore[no-untyped-def]
+    return (select(Bericht.id, func.length(Bericht.raw))
+            .where(Bericht.created_at < grens, Bericht.status.in_([str(s) for s in statussen]),
                    func.length(Bericht.raw) > 0)
             .order_by(Bericht.created_at, Bericht.id))
 
@@ -76,21 +80,20 @@ def _kandidaten_feiten(grens: dt.datetime):  # type: ignore[no-untyped-def]
 
 
 def opschonen(sessions: Callable[[], Session], *, inhoud_dagen: int | None, feiten_dagen: int | None,
-              nu: dt.datetime | None = None, proef: bool = False) -> Opschoning:
+              afgekeurd_dagen: int | None = None, nu: dt.datetime | None = None, proef: bool = False) -> Opschoning:
     """Purge what has passed its term; with `proef` only count. Safe to run again: a purged row is skipped."""
     nu = nu or utcnow()
     if inhoud_dagen is not None and feiten_dagen is not None and feiten_dagen < inhoud_dagen:
         raise ValueError("de bewaartermijn voor feiten mag niet korter zijn dan die voor de inhoud")
-    aantal_inhoud = aantal_bytes = aantal_feiten = 0
+    aantal_inhoud = aantal_bytes = aantal_feiten = aantal_afgekeurd = 0
     if inhoud_dagen is not None:
-        kandidaten = _kandidaten_inhoud(_grens(inhoud_dagen, nu))
-        for rijen in _in_porties(sessions, kandidaten, proef):
-            aantal_inhoud += len(rijen)
-            aantal_bytes += sum(size for _, size in rijen)
-            if not proef:
-                with sessions() as session, session.begin():
-                    for bericht_id, size in rijen:
-                        _verwijder_inhoud(session, bericht_id, size, inhoud_dagen)
+        aantal_inhoud, weg = _verwijder_inhoud_na(sessions, _kandidaten_inhoud(_grens(inhoud_dagen, nu)),
+                                                  inhoud_dagen, proef)
+        aantal_bytes += weg
+    if afgekeurd_dagen is not None:
+        kandidaten = _kandidaten_inhoud(_grens(afgekeurd_dagen, nu), (Status.REJECTED,))
+        aantal_afgekeurd, weg = _verwijder_inhoud_na(sessions, kandidaten, afgekeurd_dagen, proef)
+        aantal_bytes += weg
     if feiten_dagen is not None:
         kandidaten = _kandidaten_feiten(_grens(feiten_dagen, nu))
         for rijen in _in_porties(sessions, kandidaten, proef):
@@ -99,7 +102,21 @@ def opschonen(sessions: Callable[[], Session], *, inhoud_dagen: int | None, feit
                 with sessions() as session, session.begin():
                     for (bericht_id,) in rijen:
                         _verwijder_feiten(session, bericht_id, feiten_dagen)
-    return Opschoning(inhoud=aantal_inhoud, bytes=aantal_bytes, feiten=aantal_feiten)
+    return Opschoning(inhoud=aantal_inhoud, bytes=aantal_bytes, feiten=aantal_feiten, afgekeurd=aantal_afgekeurd)
+
+
+def _verwijder_inhoud_na(sessions: Callable[[], Session], kandidaten, dagen: int,  # type: ignore[no-untyped-def]
+                         proef: bool) -> tuple[int, int]:
+    """(messages, bytes) whose content the term removes (or would remove, with `proef`)."""
+    aantal = weg = 0
+    for rijen in _in_porties(sessions, kandidaten, proef):
+        aantal += len(rijen)
+        weg += sum(lengte for _, lengte in rijen)
+        if not proef:
+            with sessions() as session, session.begin():
+                for bericht_id, lengte in rijen:
+                    _verwijder_inhoud(session, bericht_id, lengte, dagen)
+    return aantal, weg
 
 
 def _in_porties(sessions: Callable[[], Session], kandidaten, proef: bool):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from gateway.settings import get_settings
     from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
     from gateway.store.history import cross_rules_for
+    from gateway.store.wekker import wekker_voor
     from gateway.transport.routing import RouteringFout, laad
     from gateway.transport.worker import Worker
 
@@ -43,8 +44,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         # Only the first thread pulls: pulling twice is harmless (envelope ids) but wasteful.
+        wekkers = [wekker_voor(engine) for _ in range(args.concurrency)]
         threads = [threading.Thread(target=worker.draai, args=(stop,),
-                                    kwargs={"interval": settings.worker_interval_s, "ophalen": i == 0},
+                                    kwargs={"interval": settings.worker_interval_s, "ophalen": i == 0,
+                                            "wekker": wekkers[i]},
                                     name=f"worker-{i}", daemon=True)
                    for i in range(args.concurrency)]
         for t in threads:
@@ -52,6 +55,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         while any(t.is_alive() for t in threads):
             for t in threads:
                 t.join(timeout=0.5)
+        for w in wekkers:
+            w.close()
         return 0
     finally:
         worker.close()

@@ -157,7 +157,9 @@ def overzicht(keten: Keten, *, draait: bool) -> str:
                    f"            API-sleutel {gw.key}",
                    f"            beheerder   {keten.beheerder_keys.get(gw.naam, '')}"]
     regels += [f"  hub                 {keten.hub_url}  database {keten.hub_database_url}",
-               f"            tokens: gemeente {TOKEN_GEMEENTE}, aanbieder {TOKEN_AANBIEDER}"]
+               f"            tokens: gemeente {TOKEN_GEMEENTE}, aanbieder {TOKEN_AANBIEDER}",
+               f"  {g.base}/ggk neemt alleen afleveringen van de hub aan (zijn token, per demo nieuw); "
+               "die van de aanbieder is dicht (hij haalt op)"]
     if draait:
         regels += ["\nKijk rond (alles draait tot Ctrl-C):",
                    f"  curl -s -H 'Authorization: Bearer {a.key}' {a.base}/api/v1/berichten",

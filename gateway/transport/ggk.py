@@ -15,6 +15,9 @@ from gateway.transport.adapter import Ontvangen, Resultaat, Verbinding, Zending
 # A refusal that says "this envelope id was seen before": our ids are fresh per delivery, so it means an
 # earlier attempt arrived and only its answer got lost.
 DUPLICAAT_CODES = frozenset({"IB016", "IB216", "BRS114", "CC08"})
+# A refusal that says "not now": IB103 is a freeze around a release, and the ISD-keten asks for the messages
+# to be resent after it, whatever plek or HTTP status the refusal came with.
+TIJDELIJK_CODES = frozenset({"IB103"})
 
 
 def envelop_voor(zending: Zending) -> bytes:
@@ -50,7 +53,7 @@ def beoordeel(status: int, body: bytes) -> Resultaat:
         tekst = f"{fo01.omschrijving}" + (f" ({fo01.details})" if fo01.details else "")
         if fo01.code in DUPLICAAT_CODES:
             return Resultaat.geslaagd(f"al eerder ontvangen ({fo01.code})", status)
-        if fo01.plek == "server" and status >= 500:
+        if fo01.code in TIJDELIJK_CODES or (fo01.plek == "server" and status >= 500):
             return Resultaat.tijdelijk(tekst, status, fo01.code)
         return Resultaat.definitief(tekst, status, fo01.code)
     if 200 <= status < 300:

@@ -1,15 +1,17 @@
 """The transport's HTTP side in the API app: the GGk hub's deliveries (`POST /ggk`), the overdue-answers list
 (`GET /api/v1/achterstallig`) and its Prometheus gauge, and queueing of accepted API submissions.
 
-`POST /ggk` answers only after the envelope is committed: 200 with an empty SOAP body when it is ours and
-stored, a Fo01 in a SOAP Fault when we refuse it (StUF055 for a payload that fails its XSD: stored, but no
-retourbericht, IV028). The same envelope twice is stored once and gets the same answer.
+`POST /ggk` is closed unless the caller authenticates (gateway/transport/toegang.py: the hub's token, a
+partner's token or client certificate); an unauthenticated delivery, or one for a zender the caller may not
+deliver for, is refused with IB002 and nothing is stored. It answers only after the envelope is committed:
+200 with an empty SOAP body when it is ours and stored, a Fo01 in a SOAP Fault when we refuse it (StUF055 for
+a payload that fails its XSD: stored, but no retourbericht, IV028). The same envelope twice is stored once
+and gets the same answer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -26,9 +28,9 @@ from gateway.api.problems import PROBLEM_RESPONSES
 from gateway.settings import Settings
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht
-from gateway.transport import envelope
+from gateway.transport import envelope, toegang
 from gateway.transport.adapter import Ontvangen
-from gateway.transport.ontvangst import Aankomst, Inbox
+from gateway.transport.ontvangst import Aankomst, Inbox, verzender_van
 from gateway.transport.outbox import plan_als_nodig
 from gateway.transport.routing import Routeringstabel, laad, leeg
 from gateway.transport.watchdog import AchterstalligCollector, achterstallig
@@ -70,11 +72,18 @@ def _soap_fault(code: str, tekst: str) -> bytes:
     return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
 
 
-def _fo01(e: envelope.Envelop, code: str, omschrijving: str, details: str | None = None) -> Response:
+def _fo01(e: envelope.Envelop, code: str, omschrijving: str, details: str | None = None,
+          status: int = 500) -> Response:
     data, _ = envelope.fout(zender=e.ontvanger, ontvanger=e.zender, cross_refnummer=e.referentienummer, code=code,
                             plek="client", omschrijving=omschrijving[:200], details=(details or None) and details[:1000],
                             functie=e.functie if details is None else None, als_fault=True)
-    return Response(data, status_code=500, media_type=SOAP_XML)  # SOAP 1.1 carries faults with HTTP 500
+    return Response(data, status_code=status, media_type=SOAP_XML)  # SOAP 1.1 carries faults with HTTP 500
+
+
+def _geweigerd(w: toegang.Weigering) -> Response:
+    """A refused caller: a bare SOAP fault (no Fo01: we do not answer envelopes of strangers)."""
+    headers = {"WWW-Authenticate": 'Bearer realm="ggk"'} if w.status == 401 else None
+    return Response(_soap_fault(w.code, w.reden), status_code=w.status, media_type=SOAP_XML, headers=headers)
 
 
 def _xsd_fout(e: envelope.Envelop, aankomst: Aankomst) -> Response:
@@ -94,12 +103,18 @@ class TransportIngang:
         self.inbox = inbox
         self.routes = routes
         self.eigen = frozenset(settings.identiteit)
+        self.toegang = toegang.regels_uit(settings)
 
-    def ggk(self, data: bytes) -> Response:
+    def ggk(self, data: bytes, wie: toegang.Identiteit) -> Response:
         try:
             e = envelope.lees(data, max_bytes=envelope.MAX_ENVELOP_BYTES)
         except envelope.EnvelopFout as exc:
             return Response(_soap_fault(exc.code, exc.omschrijving), status_code=500, media_type=SOAP_XML)
+        # Before anything is stored: a partner delivers only its own envelopes (the hub vouches for everyone).
+        verzender = None if wie.hub or not e.payload else verzender_van(e.payload)
+        if (nee := toegang.mag_leveren(wie, e.zender, verzender)) is not None:
+            log.warning("GGk-envelop %s van %s geweigerd: %s", e.referentienummer, wie, nee.reden)
+            return _fo01(e, nee.code, nee.reden, status=nee.status)
         if self.eigen and e.ontvanger not in self.eigen:
             code = IB005 if len(e.ontvanger) == 4 else IB010
             return _fo01(e, code, f"Organisatie {e.ontvanger} wordt niet door deze gateway bediend; controleer de "
@@ -165,12 +180,12 @@ router = APIRouter()
                         500: {"content": {SOAP_XML: {}}, "description": "geweigerd: Fo01 in een SOAP Fault"}})
 async def ggk(request: Request) -> Response:
     ingang = _ingang(request)
-    token = ingang.settings.ggk_inbound_token
-    if token:
-        gegeven = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(gegeven.encode(), token.encode()):
-            return Response(_soap_fault("IB002", "organisatie niet geautoriseerd: geef het afgesproken token mee"),
-                            status_code=401, media_type=SOAP_XML)
+    wie = toegang.herken(_feiten(request, ingang.toegang), ingang.toegang)
+    if isinstance(wie, toegang.Weigering):
+        client = request.scope.get("client")
+        log.warning("aflevering op /ggk geweigerd (%s, van %s): %s", wie.status, client[0] if client else "?",
+                    wie.reden)
+        return _geweigerd(wie)
     grens = envelope.MAX_ENVELOP_BYTES + 64 * 1024
     chunks: list[bytes] = []
     size = 0
@@ -181,7 +196,21 @@ async def ggk(request: Request) -> Response:
                                                                  "bytes; splits het bericht"),
                             status_code=500, media_type=SOAP_XML)
         chunks.append(chunk)
-    return await run_in_threadpool(ingang.ggk, b"".join(chunks))
+    return await run_in_threadpool(ingang.ggk, b"".join(chunks), wie)
+
+
+def _feiten(request: Request, regels: toegang.Toegangsregels) -> toegang.Verzoekfeiten:
+    """The request's facts for toegang.herken. The subject comes from the ASGI TLS extension (`iwmo-gateway
+    serve` adds it); the peer is the TCP peer, as serve runs uvicorn without its X-Forwarded-For rewriting."""
+    tls = (request.scope.get("extensions") or {}).get("tls") or {}
+    client = request.scope.get("client")
+    return toegang.Verzoekfeiten(
+        autorisatie=request.headers.get("authorization", ""),
+        peer=client[0] if client else None,
+        certificaat=tls.get("client_cert_name") or None,
+        tls_zonder_onderwerp=not tls and request.scope.get("scheme") == "https",
+        proxy_kop=request.headers.get(regels.proxy_kop) if regels.proxy_kop else None,
+    )
 
 
 @router.get("/api/v1/achterstallig", tags=["transport"], response_model=list[AchterstalligAntwoord],

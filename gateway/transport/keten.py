@@ -10,6 +10,7 @@ ends them by their own ids, so an interrupted run leaves no orphans.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,11 +25,13 @@ import httpx
 GEMEENTE = "0599"
 AANBIEDER = "12345678"
 
-# The hub's bearer tokens per party and the one it presents at the gemeente's POST /ggk. They only guard
-# loopback ports of a throwaway chain; a real hub gets its own from config/hub.toml.
-TOKEN_GEMEENTE = "keten-gemeente"
-TOKEN_AANBIEDER = "keten-aanbieder"
-TOKEN_HUB_NAAR_GEMEENTE = "keten-hub-naar-gemeente"
+# The hub's bearer tokens per party and the one it presents at the gemeente's POST /ggk (its
+# IWMO_GGK_INBOUND_TOKEN: the gateway's inbound endpoint is closed without it). Drawn fresh per process, so
+# another user on the machine cannot deliver into a running demo with a token read from the source; a real
+# hub gets its own from config/hub.toml. The aanbieder gateway pulls, so its POST /ggk stays closed.
+TOKEN_GEMEENTE = secrets.token_urlsafe(24)
+TOKEN_AANBIEDER = secrets.token_urlsafe(24)
+TOKEN_HUB_NAAR_GEMEENTE = secrets.token_urlsafe(24)
 
 
 class KetenFout(RuntimeError):

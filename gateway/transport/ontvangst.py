@@ -1,26 +1,25 @@
 """Receiving an envelope from any transport: verify, validate and store, answer, and remember the envelope.
 
-The payload goes through the same door as every message (`repository.receive`: XSD, rules, stored-state rules,
-retourbericht, audit). The retourbericht that comes out is queued back through the route in the envelope
-the heenbericht's envelope asks for (crossRefnummer / alsAntwoordOp, same conversation). The envelope id
-is recorded per sender, so the same envelope arriving twice is stored once; on PostgreSQL an advisory lock
-per envelope keeps two deliveries of it from racing past that check.
+The payload goes through the same door as every message (`gateway.ingest`: judged before any transaction,
+then written with the cross-message rules, retourbericht and audit). In that same transaction the envelope
+is recorded per sender and the retourbericht is queued back through the route the heenbericht's envelope
+asks for (crossRefnummer / alsAntwoordOp, same conversation). The same envelope arriving twice is stored
+once: the write checks the envelope id under the audit chain's lock, which every writer takes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.ingest.ontvang import Ontvanger
+from gateway.ingest.vastlegging import CrossRules, Received
 from gateway.standard import catalogue
-from gateway.store import audit, repository
+from gateway.store import audit
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Aflevering, AfleveringPoging, Bericht, Ontvangst, utcnow
 from gateway.transport.adapter import Ontvangen
@@ -49,7 +48,8 @@ class Aankomst:
         return any(f.code in TRANSPORT_CODES for f in self.fouten)
 
 
-def _zender_uit_payload(payload: bytes) -> str | None:
+def verzender_van(payload: bytes) -> str | None:
+    """Who sends this payload by its header (a retourbericht: its Ontvanger); None when unreadable."""
     from gateway.store.keys import extract
     from gateway.validation import safe_xml
     from gateway.validation.validator import detect
@@ -65,37 +65,15 @@ def _zender_uit_payload(payload: bytes) -> str | None:
     return bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)[0]
 
 
-def _engine(sessions: sessionmaker[Session]) -> Engine | None:
-    bind = sessions.kw.get("bind")
-    return bind if isinstance(bind, Engine) else None
-
-
-@contextlib.contextmanager
-def _envelop_slot(engine: Engine | None, sleutel: str) -> Iterator[None]:
-    """Serialise work on one envelope across processes (PostgreSQL); SQLite serialises writers already."""
-    if engine is None or engine.dialect.name != "postgresql":
-        yield
-        return
-    k = int.from_bytes(hashlib.sha256(sleutel.encode()).digest()[:8], "big", signed=True)
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": k})
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": k})
-            conn.commit()
-
-
 class Inbox:
     def __init__(self, sessions: sessionmaker[Session], routes: Routeringstabel, *,
-                 cross_rules: repository.CrossRules | None = None, max_bytes: int | None = None,
-                 eigen_partijen: frozenset[str] = frozenset()):
+                 cross_rules: CrossRules | None = None, max_bytes: int | None = None,
+                 eigen_partijen: frozenset[str] = frozenset(), ontvanger: Ontvanger | None = None):
         self.sessions = sessions
         self.routes = routes
-        self.cross_rules = cross_rules
-        self.max_bytes = max_bytes
         self.eigen_partijen = eigen_partijen
+        self.ontvanger = ontvanger or Ontvanger(sessions, cross_rules=cross_rules, max_bytes=max_bytes,
+                                                namens=eigen_partijen or None)
 
     def _bekend(self, session: Session, zender: str, envelop_id: str) -> Ontvangst | None:
         return session.scalars(select(Ontvangst).where(Ontvangst.zender == zender,
@@ -113,56 +91,54 @@ class Inbox:
         if o.sha256 is not None and hashlib.sha256(o.payload).hexdigest() != o.sha256.lower():
             raise ControlesomFout(f"envelop {o.envelop_id}: de SHA-256 van de payload klopt niet met de aangekondigde "
                                   "controlesom; niet opgeslagen en niet bevestigd, de volgende ronde haalt hem opnieuw op")
-        zender = o.zender or _zender_uit_payload(o.payload) or "onbekend"
+        oordeel = self.ontvanger.beoordeel(o.payload)  # before any transaction
+        zender = o.zender or oordeel.verzender or "onbekend"
         with self.sessions() as session:
             eerder = self._bekend(session, zender, o.envelop_id)
             if eerder is not None:
                 return self._als_duplicaat(session, eerder)
-        with _envelop_slot(_engine(self.sessions), f"{zender}|{o.envelop_id}"):
-            with self.sessions() as session:
-                eerder = self._bekend(session, zender, o.envelop_id)
-                if eerder is not None:
-                    return self._als_duplicaat(session, eerder)
-            r = repository.receive(self.sessions, o.payload, party=zender, richting="in",
-                                   cross_rules=self.cross_rules, max_bytes=self.max_bytes,
-                                   namens=self.eigen_partijen or None)
-            try:
-                return self._afronden(o, adapter=adapter, zender=zender, ontvangen=r)
-            except IntegrityError:  # the same envelope finished in another process meanwhile (SQLite path)
-                with self.sessions() as session:
-                    eerder = self._bekend(session, zender, o.envelop_id)
-                    if eerder is None:
-                        raise
-                    return self._als_duplicaat(session, eerder)
+        uitkomst: dict[str, Aankomst] = {}
 
-    def _afronden(self, o: Ontvangen, *, adapter: str, zender: str, ontvangen: repository.Received) -> Aankomst:
-        with self.sessions() as session, session.begin():
+        def vooraf(session: Session) -> Received | None:
+            # Checked again inside the write: the same envelope may have arrived meanwhile (another process,
+            # or earlier in the same group).
             eerder = self._bekend(session, zender, o.envelop_id)
-            if eerder is not None:
-                return self._als_duplicaat(session, eerder)
-            session.add(Ontvangst(adapter=adapter, zender=zender, envelop_id=o.envelop_id,
-                                  conversatie_id=o.conversatie_id or o.envelop_id, functie=o.functie,
-                                  bericht_id=ontvangen.id))
-            session.flush()
-            row = session.get(Bericht, ontvangen.id)
-            assert row is not None
-            aflevering_id = None
-            if ontvangen.retour_id is not None:
-                retour = session.get(Bericht, ontvangen.retour_id)
-                assert retour is not None
-                aflevering = plan_als_nodig(session, retour, self.routes, actor="system",
-                                            eigen_partijen=self.eigen_partijen)
-                if aflevering is not None:
-                    aflevering_id = aflevering.id
-                    if row.status == Status.ACCEPTED:
-                        transition(session, row, Status.ANSWERED, actor="system", action="retour_verzonden",
-                                   details={"retour": retour.id})
-                elif retour.status == Status.ACCEPTED and not ontvangen.duplicaat:
-                    log.warning("geen route naar %s voor %s; het retourbericht %s blijft in de API staan",
-                                retour.adressaat, retour.berichttype, retour.id)
-            self._beantwoordt(session, row)
-            return Aankomst(row.id, row.status, row.berichttype, ontvangen.duplicaat, list(ontvangen.errors),
-                            aflevering_id)
+            if eerder is None:
+                return None
+            aankomst = uitkomst["aankomst"] = self._als_duplicaat(session, eerder)
+            return Received(aankomst.bericht_id, aankomst.status, aankomst.bericht, aankomst.fouten, True)
+
+        def na(session: Session, row: Bericht, ontvangen: Received) -> None:
+            uitkomst["aankomst"] = self._afronden(session, o, adapter=adapter, zender=zender, row=row,
+                                                  ontvangen=ontvangen)
+
+        self.ontvanger.ontvang(oordeel, party=zender, vooraf=vooraf, na=na)
+        return uitkomst["aankomst"]
+
+    def _afronden(self, session: Session, o: Ontvangen, *, adapter: str, zender: str, row: Bericht,
+                  ontvangen: Received) -> Aankomst:
+        """In the message's own transaction: remember the envelope, queue the retourbericht back through the
+        route the envelope came by, and close the heenbericht an answer answers."""
+        session.add(Ontvangst(adapter=adapter, zender=zender, envelop_id=o.envelop_id,
+                              conversatie_id=o.conversatie_id or o.envelop_id, functie=o.functie, bericht_id=row.id))
+        aflevering_id = None
+        if ontvangen.retour_id is not None:
+            session.flush()  # the delivery planner reads the retour and the envelope it answers
+            retour = session.get(Bericht, ontvangen.retour_id)
+            assert retour is not None
+            aflevering = plan_als_nodig(session, retour, self.routes, actor="system",
+                                        eigen_partijen=self.eigen_partijen)
+            if aflevering is not None:
+                aflevering_id = aflevering.id
+                if row.status == Status.ACCEPTED:
+                    transition(session, row, Status.ANSWERED, actor="system", action="retour_verzonden",
+                               details={"retour": retour.id})
+            elif retour.status == Status.ACCEPTED and not ontvangen.duplicaat:
+                log.warning("geen route naar %s voor %s; het retourbericht %s blijft in de API staan",
+                            retour.adressaat, retour.berichttype, retour.id)
+        self._beantwoordt(session, row)
+        return Aankomst(row.id, row.status, row.berichttype, ontvangen.duplicaat, list(ontvangen.errors),
+                        aflevering_id)
 
     @staticmethod
     def _beantwoordt(session: Session, row: Bericht) -> None:

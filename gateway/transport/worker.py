@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.ingest.vastlegging import CrossRules
 from gateway.settings import Settings
-from gateway.store import repository
 from gateway.store.models import utcnow
+from gateway.store.wekker import Wekker
 from gateway.transport import adapter as adapters
 from gateway.transport.adapter import Transport, TransportFout, Verbinding
 from gateway.transport.ontvangst import ControlesomFout, Inbox
@@ -64,7 +66,7 @@ class Transporten:
 class Worker:
     def __init__(self, sessions: sessionmaker[Session], routes: Routeringstabel, *, settings: Settings,
                  transporten: Transporten | None = None, klok: Klok = utcnow, rng: random.Random | None = None,
-                 cross_rules: repository.CrossRules | None = None, batch: int = 20):
+                 cross_rules: CrossRules | None = None, batch: int = 20):
         self.sessions = sessions
         self.routes = routes
         self.transporten = transporten or Transporten(timeout=settings.transport_timeout_s)
@@ -116,15 +118,29 @@ class Worker:
         r.verzonden = self.verstuur()
         return r
 
-    def draai(self, stop: threading.Event, *, interval: float, ophalen: bool = True) -> None:
+    def draai(self, stop: threading.Event, *, interval: float, ophalen: bool = True,
+              wekker: Wekker | None = None) -> None:
+        """Rounds until `stop`. Between idle rounds wait for the database to change (something queued: sent
+        within milliseconds) or for `interval`; the hubs are asked for new messages once per interval, not on
+        every wake-up."""
+        volgende_ophaling = 0.0
         while not stop.is_set():
+            nu = time.monotonic()
+            haal_op = ophalen and nu >= volgende_ophaling
             try:
-                r = self.ronde(ophalen=ophalen)
+                r = self.ronde(ophalen=haal_op)
             except Exception:  # noqa: BLE001 - a database hiccup must not end the worker; try again next round
                 log.exception("ronde van de worker mislukt")
                 r = Ronde()
+            if haal_op:
+                # A full pull means more is waiting at the hub: ask again at once.
+                volgende_ophaling = nu if r.opgehaald >= MAX_OPHALEN else nu + interval
             if r.verzonden == 0 and r.opgehaald == 0:
-                stop.wait(interval)
+                wacht = interval if not ophalen else max(0.0, min(interval, volgende_ophaling - time.monotonic()))
+                if wekker is None:
+                    stop.wait(wacht)
+                else:
+                    wekker.wacht(stop, wacht)
 
     def close(self) -> None:
         self.transporten.close()

@@ -8,13 +8,18 @@ from lxml import etree
 
 from gateway.standard import catalogue
 from gateway.validation import safe_xml, xsd
-from gateway.validation.findings import ONBEKEND_BERICHT, XSD, Finding
+from gateway.validation.findings import ONBEKEND_BERICHT, XSD, Finding, begrens, maskeer_cijferreeksen
 from gateway.validation.rules.registry import run_rules
 
 
 @dataclass
 class Uitslag:
-    """The verdict on one message."""
+    """The verdict on one message.
+
+    `errors` holds every finding: the retourbericht needs each retourcode, and the verdict is theirs. What is
+    shown or returned is `bevindingen`: at most MAX_BEVINDINGEN plus one that counts the rest. The XSD step
+    builds no more than that in the first place (a hostile message can have 100 000 XSD errors).
+    """
 
     bericht: catalogue.Berichttype | None
     errors: list[Finding] = field(default_factory=list)
@@ -31,12 +36,17 @@ class Uitslag:
             f.code in (XSD,) for f in self.errors
         )
 
+    @property
+    def bevindingen(self) -> list[Finding]:
+        """The findings to show, store or return: capped (see the class docstring)."""
+        return begrens(self.errors)
+
     def to_json(self, file: str | None = None) -> dict[str, object]:
         out: dict[str, object] = {} if file is None else {"file": file}
         out.update(
             bericht=self.bericht.naam if self.bericht else None,
             valid=self.valid,
-            errors=[f.to_json() for f in self.errors],
+            errors=[f.to_json() for f in self.bevindingen],
         )
         return out
 
@@ -60,7 +70,7 @@ def validate(data: bytes, *, rules: bool = True, max_bytes: int | None = None) -
             errors=[
                 Finding(
                     code=ONBEKEND_BERICHT,
-                    melding=(
+                    melding=maskeer_cijferreeksen(  # the root's name is the sender's text; no BSN in it
                         f"Het rootelement {{{qname.namespace}}}{qname.localname} is geen iWmo {catalogue.RELEASE}-bericht. "
                         f"Verwacht: Bericht in een namespace als {catalogue.get('WMO301').namespace}."
                     ),
@@ -69,7 +79,7 @@ def validate(data: bytes, *, rules: bool = True, max_bytes: int | None = None) -
                 )
             ],
         )
-    errors = xsd.validate(bericht.naam, parsed.tree)
+    errors = xsd.validate(bericht.naam, parsed.tree)  # capped already: no retourbericht reads XSD findings
     if not errors and rules:
         errors = run_rules(bericht, parsed.root)
     return Uitslag(bericht=bericht, errors=errors, tree=parsed.tree)

@@ -28,20 +28,30 @@ def present(el: etree._Element | None) -> bool:
 
 
 def filled(el: etree._Element | None) -> bool:
-    return el is not None and bool((el.text or "").strip())
+    return filled_text(raw(el))
+
+
+def filled_text(text: str | None) -> bool:
+    """`filled` of an element whose raw text is given (None: absent)."""
+    return text is not None and bool(text.strip())
 
 
 def code(el: etree._Element | None) -> str | None:
     """Normalised text for code comparisons: trimmed with inner whitespace collapsed; None when absent."""
-    if el is None:
-        return None
-    return " ".join((el.text or "").split())
+    return code_text(raw(el))
+
+
+def code_text(text: str | None) -> str | None:
+    """`code` of an element whose raw text is given (None: absent)."""
+    return None if text is None else " ".join(text.split())
 
 
 def num(s: str | None) -> float:
-    if s is None or not _NUMBER.match(s):
+    if s is None:
         return NAN
-    return float(s)
+    if s.isascii() and s.isdigit():  # the common case, without the regex: ASCII digits only, as number() reads
+        return float(s)
+    return float(s) if _NUMBER.match(s) else NAN
 
 
 def num_el(el: etree._Element | None) -> float:
@@ -50,13 +60,21 @@ def num_el(el: etree._Element | None) -> float:
 
 def date_num(el: etree._Element | None) -> float:
     """D(X): the date as a number, e.g. 2023-04-01 -> 20230401."""
-    text = raw(el)
+    return date_num_text(raw(el))
+
+
+def date_num_text(text: str | None) -> float:
+    """`date_num` of an element whose raw text is given (None: absent)."""
     return NAN if text is None else num(text.replace("-", ""))
 
 
 def date_num10(el: etree._Element | None) -> float:
     """D10(X): D of the first ten characters (used for the upper date in 'not after' checks)."""
-    text = raw(el)
+    return date_num10_text(raw(el))
+
+
+def date_num10_text(text: str | None) -> float:
+    """`date_num10` of an element whose raw text is given (None: absent)."""
     return NAN if text is None else num(text[:10].replace("-", ""))
 
 

@@ -27,6 +27,7 @@ from tests.msgedit import Msg
 from tests.reference import our_example
 
 GEBOORTEDATUM = "/Bericht/Client/Geboortedatum/Datum"
+GEHEIM = "test-console-Q7vN2xK9pLmR4tW8yZ3bC6dF1gH5jS0u"  # strong enough for the start-up check (gateway/sterkte.py)
 ROUTE = Route(("*",), "memory", "test")
 
 
@@ -78,7 +79,7 @@ def lever_wachtrij_af(sessions: sessionmaker[Session]) -> int:
 def bouw(map_: Path, url: str | None = None) -> Omgeving:
     url = url or f"sqlite:///{map_ / 'beheer.db'}"
     upgrade_to_head(url)
-    settings = Settings(database_url=url, admin_secret="t" * 40, routes_file=str(map_ / "geen-routes.toml"))
+    settings = Settings(database_url=url, admin_secret=GEHEIM, routes_file=str(map_ / "geen-routes.toml"))
     seed_conversatie(settings)
     sessions = make_session_factory(make_engine(url))
     with sessions() as s, s.begin():

@@ -210,3 +210,15 @@ def test_the_pages_load_nothing_from_another_host(operator: sync_api.Page, serve
     for pad in ("/admin", "/admin/afgekeurd?status=alle", f"/admin/berichten/{omgeving.declaratie}"):
         operator.goto(server + pad)
     assert verzoeken and all(re.match(re.escape(server) + "/", u) for u in verzoeken)
+
+
+def test_the_pages_keep_to_their_content_security_policy(operator: sync_api.Page, server: str,
+                                                         omgeving: Omgeving) -> None:
+    # The policy forbids inline script and style: a page that still had some would lose it silently.
+    meldingen: list[str] = []
+    operator.on("console", lambda m: meldingen.append(m.text))
+    for pad in ("/admin", "/admin/afgekeurd?status=alle", f"/admin/berichten/{omgeving.tr019}",
+                "/admin/achterstallig", "/admin/client"):
+        antwoord = operator.goto(server + pad)
+        assert antwoord is not None and "frame-ancestors 'none'" in antwoord.headers["content-security-policy"]
+    assert not [m for m in meldingen if "Content Security Policy" in m]

@@ -1,4 +1,5 @@
-"""The console's pure parts: XML lines and marks, BSN masking and checks, the chart, the rule explanations."""
+"""The console's pure parts: XML lines and marks, BSN masking and checks, the chart, the rule explanations,
+the sign-in brake."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from gateway.admin import uitleg
+from gateway.admin import inlogrem, uitleg
 from gateway.admin.grafiek import Dag, _schaal_max, staafgrafiek
 from gateway.admin.tijdlijn import bsn_fout
 from gateway.admin.xmlweergave import masker, weergave
@@ -87,3 +88,20 @@ def test_an_unreadable_message_detail_is_escaped(client: TestClient, omgeving: O
     assert pagina.status_code == 200 and "onleesbaar bericht" in pagina.text
     getoond = client.post(f"/admin/berichten/{bericht_id}/bsn", data={"csrf": csrf_uit(pagina.text)}).text
     assert "&lt;script&gt;alert" in getoond and not re.search(r"<script>alert", getoond)
+
+
+def test_the_sign_in_brake_slides_its_window_and_says_how_long_to_wait() -> None:
+    nu = [1000.0]
+    rem = inlogrem.Inlogrem(inlogrem.Grens(3, 60), inlogrem.Grens(5, 60), klok=lambda: nu[0])
+    for stap in (0, 10, 20):
+        nu[0] = 1000 + stap
+        assert rem.wachten("10.0.0.1", "iwmo_abc") is None
+        rem.mislukt("10.0.0.1", "iwmo_abc")
+    assert rem.wachten("10.0.0.1", "iwmo_xyz") == inlogrem.Wachten(40, "adres")  # the first leaves at 1060
+    assert rem.wachten("10.0.0.2", "iwmo_abc") is None  # another address, and the prefix has room for 2 more
+    nu[0] = 1060
+    assert rem.wachten("10.0.0.1", "iwmo_abc") is None  # the oldest failure slid out of the window
+    rem.mislukt("10.0.0.2", "iwmo_abc")
+    rem.mislukt("10.0.0.3", "iwmo_abc")
+    rem.mislukt("10.0.0.4", "iwmo_abc")  # five in the window now: 1010, 1020, 1060, 1060, 1060
+    assert rem.wachten("10.0.0.5", "iwmo_abc") == inlogrem.Wachten(10, "sleutel")

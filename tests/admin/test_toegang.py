@@ -11,7 +11,7 @@ from gateway.admin import sessie
 from gateway.store import apikeys
 from gateway.store.models import AuditEvent, Bericht
 from tests.admin.conftest import inloggen
-from tests.admin.omgeving import Omgeving, csrf_uit
+from tests.admin.omgeving import GEHEIM, Omgeving, csrf_uit
 
 
 def _acties(omgeving: Omgeving, bericht_id: str | None = None) -> list[tuple[str, str]]:
@@ -129,7 +129,7 @@ def test_an_action_without_csrf_token_or_with_another_sessions_token_is_refused(
     inloggen(client, omgeving.sleutels.operator)
     pad = f"/admin/berichten/{omgeving.tr019}/afhandelen"
     assert client.post(pad, data={"opmerking": "gebeld"}).status_code == 403
-    ander = sessie.csrf_token(b"t" * 40, "een-andere-sessie")
+    ander = sessie.csrf_token(GEHEIM.encode(), "een-andere-sessie")
     r = client.post(pad, data={"opmerking": "gebeld", "csrf": ander})
     assert r.status_code == 403 and "CSRF" in r.text
     assert _status(omgeving, omgeving.tr019) == "rejected"

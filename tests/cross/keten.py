@@ -14,6 +14,7 @@ import itertools
 from gateway.settings import Mode
 from gateway.validation.cross.memory import InMemoryHistory
 from gateway.validation.cross.registry import run_cross_rules
+from gateway.validation.cross.tarieven import Tarieven
 from gateway.validation.findings import Finding
 from gateway.validation.validator import validate
 from tests.msgedit import BASIS, Msg
@@ -94,14 +95,14 @@ def voeg_regel_toe(m: Msg, klasse: str, **velden: str) -> Msg:
 # -- declaraties ----------------------------------------------------------------------------------------------
 
 def herbereken(m: Msg) -> Msg:
-    """Keep a declaratie's amounts consistent after editing volumes: Bedrag = volume × tarief (per minute
-    against an hourly tariff for Eenheid 01, IV081), TotaalBedrag = debet minus credit."""
+    """Keep a declaratie's amounts consistent after editing volumes: Bedrag = volume × ProductTarief (TR346; a
+    prestatie in minutes carries a tarief per minute, IV081), TotaalBedrag = debet minus credit."""
     totaal = 0
     prestaties = m.el("Declaratie/Clienten/Client/Prestaties")
     for index in range(1, len(prestaties) + 1):
         p = f"{PRESTATIE}[{index}]"
         volume, tarief = int(m.text(f"{p}/GeleverdVolume") or 0), int(m.text(f"{p}/ProductTarief") or 0)
-        bedrag = round(volume * tarief / 60) if m.text(f"{p}/Eenheid") == "01" else volume * tarief
+        bedrag = volume * tarief
         m.set(f"{p}/IngediendBedrag/Bedrag", str(bedrag))
         totaal += -bedrag if m.text(f"{p}/IngediendBedrag/DebetCredit") == "C" else bedrag
     m.set("Declaratie/TotaalIngediendBedrag/TotaalBedrag", str(abs(totaal)))
@@ -115,6 +116,21 @@ def declaratie(*, nummer: str | None = None, dagtekening: str = "2026-05-06") ->
     m.set("Declaratie/DeclaratieNummer", nummer or f"D{next(_volgnummer):09d}")
     m.set("Declaratie/DeclaratieDagtekening", dagtekening)
     return m
+
+
+def toewijzing(**velden: str) -> Msg:
+    """The example toewijzing with fields of ToegewezenProduct[1] (260451) changed; keys like 'Omvang/Volume'."""
+    m = voorbeeld("WMO301")
+    for pad, waarde in velden.items():
+        m.set(f"{TP}[1]/{pad}", waarde)
+    return m
+
+
+def volume(m: Msg, index: int, waarde: int, eenheid: str | None = None) -> Msg:
+    m.set(f"{PRESTATIE}[{index}]/GeleverdVolume", str(waarde))
+    if eenheid is not None:
+        m.set(f"{PRESTATIE}[{index}]/Eenheid", eenheid)
+    return herbereken(m)
 
 
 def hernummer(m: Msg, *referenties: str) -> Msg:
@@ -165,10 +181,11 @@ def data(bericht: Msg | bytes) -> bytes:
 class Keten:
     """Accepted messages (their facts filed, as the store does) and the verdict on a next message."""
 
-    def __init__(self, mode: Mode = Mode.STRICT, today: dt.date = VANDAAG):
+    def __init__(self, mode: Mode = Mode.STRICT, today: dt.date = VANDAAG, tarieven: Tarieven | None = None):
         self.history = InMemoryHistory()
         self.mode = mode
         self.today = today
+        self.tarieven = tarieven or Tarieven()  # never the configured file: scenarios say what they know
 
     def accepteer(self, *berichten: Msg | bytes) -> Keten:
         for bericht in berichten:
@@ -185,7 +202,7 @@ class Keten:
         assert uitslag.valid and uitslag.bericht and uitslag.tree is not None, (
             f"the edited message must be valid in itself: {uitslag.errors}")
         return run_cross_rules(uitslag.bericht, uitslag.tree.getroot(), self.history, mode=mode or self.mode,
-                               today=today or self.today)
+                               today=today or self.today, tarieven=self.tarieven)
 
     def fouten(self, bericht: Msg | bytes, code: str | None = None, **kwargs: object
                ) -> list[tuple[str, str | None, list[str]]]:

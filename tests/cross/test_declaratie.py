@@ -23,31 +23,17 @@ from tests.cross.keten import (
     crediteer,
     declaratie,
     gedeclareerd,
-    herbereken,
     hernummer,
     nieuw,
     toegewezen,
+    toewijzing,
+    volume,
     voorbeeld,
 )
 from tests.msgedit import Msg
 
 VOLUME_1 = f"{PRESTATIE_LOC}[1]/GeleverdVolume"
 VOLUME_2 = f"{PRESTATIE_LOC}[2]/GeleverdVolume"
-
-
-def toewijzing(**velden: str) -> Msg:
-    """The example toewijzing with fields of ToegewezenProduct[1] (260451) changed; keys like 'Omvang/Volume'."""
-    m = voorbeeld("WMO301")
-    for pad, waarde in velden.items():
-        m.set(f"{TP}[1]/{pad}", waarde)
-    return m
-
-
-def volume(m: Msg, index: int, waarde: int, eenheid: str | None = None) -> Msg:
-    m.set(f"{PRESTATIE}[{index}]/GeleverdVolume", str(waarde))
-    if eenheid is not None:
-        m.set(f"{PRESTATIE}[{index}]/Eenheid", eenheid)
-    return herbereken(m)
 
 
 def nieuwe_declaratie(*refs: str) -> Msg:
@@ -114,7 +100,8 @@ def test_tr304_client_of_another_aanbieder() -> None:
 
 def test_tr307_begindatum_on_the_ingangsdatum_passes() -> None:
     keten = Keten().accepteer(toewijzing(Ingangsdatum="2026-04-02"))
-    assert keten.fouten(voorbeeld("WMO323"), "TR307") == []
+    op_ingang = voorbeeld("WMO323").set(f"{PRESTATIE}[1]/ProductPeriode/Begindatum", "2026-04-02")
+    assert keten.fouten(op_ingang, "TR307") == []
 
 
 def test_tr307_begindatum_before_the_ingangsdatum(modus: Mode) -> None:
@@ -147,9 +134,11 @@ def test_tr308_einddatum_on_the_toewijzing_einddatum_passes() -> None:
 
 
 def test_tr308_einddatum_after_the_toewijzing(modus: Mode) -> None:
+    # The period should have ended on the toewijzing's earlier Einddatum: TR388 says so too.
     keten = Keten(modus).accepteer(toewijzing(Einddatum="2026-04-29"))
     assert keten.fouten(voorbeeld("WMO323")) == [
-        ("TR308", "9308", [f"{PRESTATIE_LOC}[1]/ProductPeriode/Einddatum"])]
+        ("TR308", "9308", [f"{PRESTATIE_LOC}[1]/ProductPeriode/Einddatum"]),
+        ("TR388", "9388", [f"{PRESTATIE_LOC}[1]/ProductPeriode/Einddatum"])]
 
 
 def test_tr308_open_toewijzing_has_no_end() -> None:
@@ -284,18 +273,31 @@ def test_tr321_skips_credits() -> None:
 
 # -- TR322: all prestaties together within the toewijzing's total (9322) ----------------------------------------
 
-def kort() -> Keten:
-    """260451 for April only: weeks 14..18, 5 × 3 = 15 uur in total; the example declaratie used 12."""
-    return Keten().accepteer(toewijzing(Einddatum="2026-04-30"), voorbeeld("WMO323"))
+def _kort() -> Msg:
+    return toewijzing(Einddatum="2026-05-31", **{"Omvang/Volume": "15", "Omvang/Frequentie": "6"})
+
+
+def kort(modus: Mode = Mode.STRICT) -> Keten:
+    """260451 for April and May, 15 uur in total (Frequentie 6); the example declaratie used 12 in April."""
+    return Keten(modus).accepteer(_kort(), voorbeeld("WMO323"))
+
+
+def mei(uren: int) -> Msg:
+    """A declaratie over May 2026 with one prestatie on 260451 (a second April one would be TR389's finding)."""
+    m = alleen_prestatie(hernummer(declaratie(dagtekening="2026-06-05"), "R-0001"), 1)
+    m.set("Declaratie/DeclaratiePeriode/Begindatum", "2026-05-01").set(
+        "Declaratie/DeclaratiePeriode/Einddatum", "2026-05-31")
+    m.set(f"{PRESTATIE}/ProductPeriode/Begindatum", "2026-05-01").set(
+        f"{PRESTATIE}/ProductPeriode/Einddatum", "2026-05-31")
+    return volume(m, 1, uren)
 
 
 def test_tr322_up_to_the_total_passes() -> None:
-    assert kort().oordeel(volume(alleen_prestatie(nieuwe_declaratie("R-0001"), 1), 1, 3)) == []
+    assert kort().oordeel(mei(3)) == []
 
 
 def test_tr322_over_the_total(modus: Mode) -> None:
-    keten = Keten(modus).accepteer(toewijzing(Einddatum="2026-04-30"), voorbeeld("WMO323"))
-    findings = keten.oordeel(volume(alleen_prestatie(nieuwe_declaratie("R-0001"), 1), 1, 4))
+    findings = kort(modus).oordeel(mei(4))
     assert [(f.code, f.retourcode, list(f.locatie)) for f in findings] == [
         ("TR322", "9322", [f"{PRESTATIE_LOC}/GeleverdVolume"])]
     assert "(16 > 15)" in findings[0].melding
@@ -305,7 +307,6 @@ def test_tr322_a_credit_frees_the_volume() -> None:
     correctie = hernummer(declaratie(), "R-0001", "R-0002")
     correctie.set(f"{PRESTATIE}[2]/ToewijzingNummer", "260451").set(f"{PRESTATIE}[2]/ProductCategorie", "02")
     correctie.set(f"{PRESTATIE}[2]/ProductCode", "02A05").set(f"{PRESTATIE}[2]/ProductTarief", "6150")
-    correctie.set(f"{PRESTATIE}[2]/ProductPeriode/Begindatum", "2026-04-02")
     volume(correctie, 2, 15)
     crediteer(correctie, 1, "P2026-04-0001")  # 12 back, 15 new: 12 - 12 + 15 = 15
     assert kort().oordeel(correctie) == []

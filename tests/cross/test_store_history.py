@@ -21,6 +21,7 @@ from tests.cross.keten import (
     START_LOC,
     VANDAAG,
     Keten,
+    alleen_prestatie,
     crediteer,
     data,
     declaratie,
@@ -104,7 +105,7 @@ def test_the_conversation_through_the_store_and_what_it_remembers(sessions, migr
     assert retourcodes(sessions, dubbel.retour_id) == [("StartProduct", "9074")]
 
     # A rejected prestatie (the 325 rejects P2026-04-0002) cannot be credited; an approved one can.
-    credit = crediteer(hernummer(declaratie(), "R-0001", "R-0002"), 2, "P2026-04-0002")
+    credit = crediteer(alleen_prestatie(hernummer(declaratie(), "R-0001", "R-0002"), 2), 1, "P2026-04-0002")
     r = stuur(sessions, migrated_url, credit)
     assert r.status == "rejected" and [f.code for f in r.errors] == ["TR323"]
     credit = crediteer(hernummer(declaratie(), "R-0001", "R-0002"), 1, "P2026-04-0001")

@@ -111,3 +111,35 @@ def test_cli_without_a_term_says_so_and_with_one_reports_counts(migrated_url: st
                             "--proef"], env=env, capture_output=True, text=True, timeout=120)
     assert proef.returncode == 0, proef.stderr
     assert "zou verwijderen: 0 berichten" in proef.stdout
+
+
+def test_rejected_messages_lose_their_content_after_their_own_term(sessions, migrated_url) -> None:  # type: ignore[no-untyped-def]
+    afgewezen = _ontvang(sessions, migrated_url, Msg(our_example("WMO317")).set(
+        "Client/Verzoek/NieuweProducten/NieuwProduct/GewensteIngangsdatum", "2020-01-01").bytes(), AANBIEDER)
+    kapot = _ontvang(sessions, migrated_url, b"<kapot" + b"x" * 100_000, AANBIEDER)
+    goed = _ontvang(sessions, migrated_url, our_example("WMO315"), AANBIEDER)
+    for r in (afgewezen, kapot, goed):
+        _verouder(sessions, r.id, 100)
+    with sessions() as session:
+        bewaard = len(session.get(Bericht, afgewezen.id).raw) + len(session.get(Bericht, kapot.id).raw)
+        assert session.get(Bericht, kapot.id).ingekort
+    uitslag = opschonen(sessions, inhoud_dagen=None, feiten_dagen=None, afgekeurd_dagen=90, nu=NU, proef=True)
+    assert (uitslag.afgekeurd, uitslag.inhoud, uitslag.bytes) == (2, 0, bewaard)  # counts what is stored
+    assert opschonen(sessions, inhoud_dagen=None, feiten_dagen=None, afgekeurd_dagen=90, nu=NU).afgekeurd == 2
+    with sessions() as session:
+        for r in (afgewezen, kapot):
+            rij = session.get(Bericht, r.id)
+            assert rij.raw == b"" and rij.status == "rejected" and rij.bevindingen
+            with pytest.raises(Opgeschoond):
+                inhoud(rij)
+        assert inhoud(session.get(Bericht, goed.id)) == our_example("WMO315")  # only the inhoud term ends that
+        assert audit.verify_chain(session) is None
+    assert _acties(sessions, afgewezen.id)[-1] == "inhoud_verwijderd"
+
+
+def test_cli_reads_the_afgekeurd_term_from_the_settings(migrated_url: str) -> None:
+    env = {"IWMO_DATABASE_URL": migrated_url, "PATH": "/usr/bin:/bin", "IWMO_BEWAARTERMIJN_AFGEKEURD_DAGEN": "30"}
+    proef = subprocess.run([sys.executable, "-m", "gateway.cli", "db", "opschonen", "--proef"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert proef.returncode == 0, proef.stderr
+    assert "afgekeurde inhoud zou verwijderen: 0 berichten" in proef.stdout

@@ -24,7 +24,9 @@ from gateway.transport.outbox import Outbox, requeue, resend
 from tests.msgedit import Msg
 from tests.transport.helpers import AANBIEDER, GEMEENTE, variant
 
-SOAP = {"Content-Type": "text/xml; charset=utf-8"}
+# The GGk knooppunt's token: POST /ggk is closed without one (tests/security/test_transport_toegang.py).
+HUB_TOKEN = "hub-token-voor-de-inbound-tests"
+SOAP = {"Content-Type": "text/xml; charset=utf-8", "Authorization": f"Bearer {HUB_TOKEN}"}
 
 
 @dataclass
@@ -47,7 +49,8 @@ def gemeente(tmp_path: Path) -> Iterator[Gemeente]:
     sessions = make_session_factory(engine)
     with sessions() as session, session.begin():
         key = apikeys.create(session, label="g", party=GEMEENTE).key
-    app = create_app(Settings(database_url=url, routes_file=str(routes), identiteit=[GEMEENTE]))
+    app = create_app(Settings(database_url=url, routes_file=str(routes), identiteit=[GEMEENTE],
+                              ggk_inbound_token=HUB_TOKEN))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Gemeente(client, sessions, key, memory.kanaal(naam))
     engine.dispose()

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.api.app import create_app
-from gateway.settings import Settings
+from gateway.settings import InboundPartner, Settings
 from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
 from gateway.store.models import Aflevering, Bericht, Ontvangst
 from gateway.transport.adapter import TransportFout
@@ -94,19 +94,25 @@ def test_a_message_pulled_again_after_a_lost_acknowledgement_is_stored_once(tmp_
         assert session.scalar(select(func.count()).select_from(Ontvangst)) == 1
 
 
-def test_gateway_to_gateway_over_ggk_soap(tmp_path: Path) -> None:
-    """The gemeente's worker sends a WMO301 with the ggk adapter to the aanbieder gateway's real POST /ggk."""
+def test_gateway_to_gateway_over_ggk_soap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gemeente's worker sends a WMO301 with the ggk adapter to the aanbieder gateway's real POST /ggk, with
+    a partner token the aanbieder gateway binds to the gemeente (a direct partner delivers only for itself)."""
     aanbieder_url, aanbieder = _db(tmp_path, "aanbieder")
     terug = tmp_path / "terug.toml"
     terug.write_text('[[route]]\nnaar = ["*"]\nadapter = "memory"\nendpoint = "terug-naar-gemeente"\n')
-    app = create_app(Settings(database_url=aanbieder_url, routes_file=str(terug), identiteit=[AANBIEDER]))
+    token = "gemeente-0599-naar-aanbieder"
+    monkeypatch.setenv("IWMO_TEST_G2G_TOKEN", token)
+    partner = InboundPartner(partij=GEMEENTE, token_sha256=hashlib.sha256(token.encode()).hexdigest())
+    app = create_app(Settings(database_url=aanbieder_url, routes_file=str(terug), identiteit=[AANBIEDER],
+                              inbound_partners=[partner]))
     gemeente_url, gemeente = _db(tmp_path, "gemeente")
     bericht_id = opgeslagen(gemeente, "WMO301", "G2G001")
     with draai(app) as base:
-        route = Route(("*",), "ggk", f"{base}/ggk")
+        route = Route(("*",), "ggk", f"{base}/ggk", credentials="IWMO_TEST_G2G_TOKEN")
         with gemeente() as session, session.begin():
             envelop_id = plan(session, session.get(Bericht, bericht_id), route, actor=GEMEENTE).envelop_id
-        worker = Worker(gemeente, uit_data({"route": [{"naar": ["*"], "adapter": "ggk", "endpoint": f"{base}/ggk"}]}),
+        worker = Worker(gemeente, uit_data({"route": [{"naar": ["*"], "adapter": "ggk", "endpoint": f"{base}/ggk",
+                                                      "credentials": "IWMO_TEST_G2G_TOKEN"}]}),
                         settings=Settings(database_url=gemeente_url))
         assert worker.ronde().verzonden == 1
         worker.close()

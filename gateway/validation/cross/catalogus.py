@@ -21,9 +21,18 @@ _ONBEKEND = {
 }
 _OVERGESLAGEN = "overgeslagen zonder bekende toewijzing (TR338 meldt dat), in beide modi gelijk"
 _BEWIJS = "alleen op grond van eerder ontvangen berichten, in beide modi gelijk"
+_CONTRACT = ("zonder tarieventabel (IWMO_TARIEVEN_FILE, zie config/tarieven.example.toml) of zonder tarieven voor deze gemeente en aanbieder "
+             "overgeslagen; in beide modi gelijk")
 _MODUS = {
     **_ONBEKEND,
-    **dict.fromkeys(("TR307", "TR308", "TR321", "TR322"), _OVERGESLAGEN),
+    **dict.fromkeys(("TR307", "TR308", "TR321", "TR322", "TR339", "TR340", "TR341", "TR369", "TR384", "TR387",
+                     "TR388"), _OVERGESLAGEN),
+    "TR323": _ONBEKEND["TR323"] + ", of als de debetprestatie is afgewezen",
+    "TR382": _ONBEKEND["TR382"] + " (ook als die starts verwijderd zijn)",
+    "TR346": "controleert GeleverdVolume × ProductTarief; het contractuele uurtarief (IWMO_TARIEVEN_FILE) "
+             "beslist bij minuten, zonder tarief telt elk uurtarief dat op het ProductTarief afrondt; in beide "
+             "modi gelijk",
+    "TR418": _CONTRACT,
     "TR135": "vergelijkt met de datum van vandaag, in beide modi gelijk",
 }
 

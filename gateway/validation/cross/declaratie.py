@@ -13,7 +13,17 @@ Where we read the rule text in a particular way:
   outputgerichte count (Sundays, plus one for the toewijzing's last, broken week). A message does not say
   which variant the gemeente uses, and a gateway should not reject what either variant allows.
   Productcategorie 01 gets six weeks' volume per prestatie.
-- TR323 also requires the debet to have been declared to the same gemeente.
+- TR323 also requires the debet to have been declared to the same gemeente. A refused debet (an afwijzing
+  fact: from a WMO325, or the gateway's own refusal in a partly processed WMO323) is never approved (IV085),
+  and that refusal is itself evidence, so lenient mode reports the credit too.
+- TR318 (OP284, IV090): gaps between declaratieperioden are allowed (months without care), and a second
+  declaratie over the last period is allowed (corrections), so what the gateway can know to be wrong is a
+  DeclaratiePeriode before the last one this aanbieder declared to this gemeente.
+- TR389: an earlier debet stops counting once a creditprestatie for the same ProductPeriode names it, in the
+  history or in this declaratie (a correction sends credit and new debet together); a refused debet never
+  counted. Two such debets inside one declaratie are the in-message TR416's finding, not repeated here.
+- TR390: "gelijk ProductReferentie" is read as the same VorigReferentieNummer: a debet is credited once. A
+  refused credit does not count. Two such credits inside one declaratie are the in-message TR315's finding.
 - TR304 knows a client from the toewijzingen (WMO301) between the two parties, for WMO317, WMO323 and WMO325
   alike; a client the gemeente allocated only to another aanbieder is unknown here.
 """
@@ -37,7 +47,7 @@ from gateway.validation.cross.common import (
     text,
     toewijzing,
 )
-from gateway.validation.cross.history import Feit, prestatie, sleutel
+from gateway.validation.cross.history import Feit, debet_sleutel, prestatie, sleutel
 from gateway.validation.cross.registry import CrossContext, cross_rule
 from gateway.validation.rules.registry import Fault
 
@@ -51,6 +61,12 @@ def _prestaties(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
         return out
 
     return ctx.memo("prestaties", build)  # type: ignore[no-any-return]
+
+
+def _afgewezen(ctx: CrossContext, referentienummer: str | None) -> bool:
+    _, aanbieder = partijen(ctx)
+    return bool(ctx.memo(f"afwijzing:{referentienummer}",
+                         lambda: ctx.history.bekend("afwijzing", sleutel(aanbieder, referentienummer))))
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -197,12 +213,13 @@ def tr323(ctx: CrossContext) -> Iterator[Fault]:
         if feit["debetcredit"] != "C":
             continue
         earlier = ctx.history.feiten("prestatie", sleutel(aanbieder, feit["vorig"]))
-        approved = [e for e in earlier if e.get("debetcredit") == "D" and e.get("gemeente") == gemeente] and not (
-            ctx.history.bekend("afwijzing", sleutel(aanbieder, feit["vorig"])))
-        if approved:
+        refused = _afgewezen(ctx, feit["vorig"])
+        approved = [e for e in earlier if e.get("debetcredit") == "D" and e.get("gemeente") == gemeente]
+        if approved and not refused:
             continue
-        if ctx.strict or earlier or ctx.history.bekend("aanbieder-declareert", sleutel(aanbieder)):
-            yield Fault([child(p, "ProductReferentie", "VorigReferentieNummer")])
+        if ctx.strict or earlier or refused or ctx.history.bekend("aanbieder-declareert", sleutel(aanbieder)):
+            yield Fault([child(p, "ProductReferentie", "VorigReferentieNummer")],
+                        detail="de debetprestatie is afgewezen en kan niet gecrediteerd worden" if refused else None)
 
 
 @cross_rule(
@@ -281,3 +298,77 @@ def tr322(ctx: CrossContext) -> Iterator[Fault]:
                 total += -volume if feit.get("debetcredit") == "C" else volume
         if total > periods * toegewezen:
             yield Fault([child(p, "GeleverdVolume") for p, _ in lines], detail=f"{total:g} > {periods * toegewezen:g}")
+
+
+@cross_rule(
+    "TR318", retourcode="8214", berichten=["WMO323"],
+    melding="De DeclaratiePeriode ligt voor de laatst ingediende DeclaratiePeriode van deze aanbieder bij deze "
+            "gemeente. Declareer nagekomen prestaties in de laatst ingediende of een latere declaratieperiode "
+            "(IV090).",
+    omschrijving="DeclaratiePeriode ligt niet voor de laatst ingediende DeclaratiePeriode (hiaten mogen, OP284).",
+)
+def tr318(ctx: CrossContext) -> Iterator[Fault]:
+    gemeente, aanbieder = partijen(ctx)
+    begin = child(ctx.root, "Declaratie", "DeclaratiePeriode", "Begindatum")
+    eerder = [f["begindatum"] for f in ctx.history.feiten("declaratieperiode", sleutel(gemeente, aanbieder))
+              if f.get("begindatum")]
+    if begin is not None and eerder and (text(begin) or "") < max(eerder):
+        yield Fault([begin], detail=f"laatst ingediende periode begint op {max(eerder)}")
+
+
+def _credits_in_bericht(ctx: CrossContext) -> dict[str | None, list[Feit]]:
+    """The creditprestaties of this declaratie by the debet they name (VorigReferentieNummer)."""
+    def build() -> dict[str | None, list[Feit]]:
+        out: dict[str | None, list[Feit]] = defaultdict(list)
+        for _, feit in _prestaties(ctx):
+            if feit["debetcredit"] == "C":
+                out[feit["vorig"]].append(feit)
+        return out
+
+    return ctx.memo("credits", build)  # type: ignore[no-any-return]
+
+
+def _gecrediteerd(ctx: CrossContext, debet: str | None, begin: str | None, eind: str | None) -> bool:
+    """Whether a (not refused) creditprestatie for the same ProductPeriode names this debet."""
+    _, aanbieder = partijen(ctx)
+    credits = [*ctx.history.feiten("credit", sleutel(aanbieder, debet)), *_credits_in_bericht(ctx).get(debet, ())]
+    return any(c.get("begindatum") == begin and c.get("einddatum") == eind
+               and not _afgewezen(ctx, c.get("referentienummer")) for c in credits)
+
+
+@cross_rule(
+    "TR389", retourcode="9389", berichten=["WMO323"],
+    melding="Voor dezelfde ToewijzingNummer, ProductCategorie, ProductCode en ProductPeriode is al een "
+            "debetprestatie ingediend die niet gecrediteerd is. Crediteer eerst de eerdere debetprestatie (in "
+            "deze of een eerdere declaratie) en dien daarna de nieuwe in.",
+    omschrijving="Eén debetprestatie per toewijzing, product en ProductPeriode, tenzij de eerdere gecrediteerd is.",
+)
+def tr389(ctx: CrossContext) -> Iterator[Fault]:
+    gemeente, aanbieder = partijen(ctx)
+    for p, feit in _prestaties(ctx):
+        if feit["debetcredit"] == "C":
+            continue
+        eerder = [d.get("referentienummer") for d in ctx.history.feiten("debet", debet_sleutel(gemeente, aanbieder, feit))]
+        open_ = [ref for ref in eerder if ref != feit["referentienummer"] and not _afgewezen(ctx, ref)
+                 and not _gecrediteerd(ctx, ref, feit["begindatum"], feit["einddatum"])]
+        if open_:
+            yield Fault([child(p, "IngediendBedrag", "DebetCredit")], detail=f"eerdere debetprestatie {open_[0]}")
+
+
+@cross_rule(
+    "TR390", retourcode="9390", berichten=["WMO323"],
+    melding="Deze debetprestatie is al eerder gecrediteerd: er bestaat al een creditprestatie met dit "
+            "VorigReferentieNummer. Een debetprestatie wordt één keer gecrediteerd.",
+    omschrijving="Een debetprestatie wordt hoogstens één keer gecrediteerd.",
+)
+def tr390(ctx: CrossContext) -> Iterator[Fault]:
+    _, aanbieder = partijen(ctx)
+    for p, feit in _prestaties(ctx):
+        if feit["debetcredit"] != "C":
+            continue
+        eerder = [c for c in ctx.history.feiten("credit", sleutel(aanbieder, feit["vorig"]))
+                  if c.get("referentienummer") != feit["referentienummer"]
+                  and not _afgewezen(ctx, c.get("referentienummer"))]
+        if eerder:
+            yield Fault([child(p, "IngediendBedrag", "DebetCredit")],
+                        detail=f"eerdere creditprestatie {eerder[0].get('referentienummer')}")

@@ -1,9 +1,23 @@
 """What the cross-message rules know of earlier messages: facts extracted from accepted messages.
 
-A fact is a small dict of one kind (toewijzing, start, stop, prestatie, declaratie, afwijzing, bericht),
-filed under a key. `feiten_uit_bericht` extracts them from a message; the store files them when it accepts
-a message, and an in-memory history does the same for tests. Rules look facts up by key (indexed), so a
-declaratie of 10 000 prestaties costs 10 000 look-ups, not a scan per prestatie.
+A fact is a small dict of one kind, filed under a key. `feiten_uit_bericht` extracts them from a message; the
+store files them when it accepts a message, and an in-memory history does the same for tests. Rules look facts
+up by key (indexed), so a declaratie of 10 000 prestaties costs 10 000 look-ups, not a scan per prestatie.
+
+The kinds and their keys (gemeente, aanbieder as in the header of the message's direction):
+- bericht (afzender, berichtcode, identificatie); client, relatie (gemeente, aanbieder[, bsn]);
+- toewijzing (gemeente, aanbieder, ToewijzingNummer): one per version, with product, dates, omvang, budget
+  and RedenWijziging (13: deleted);
+- start, stop (gemeente, aanbieder, ToewijzingNummer): each StartProduct / StopProduct, deletions included;
+- declaratie (aanbieder, DeclaratieNummer); declaratieperiode (gemeente, aanbieder); aanbieder-declareert;
+- prestatie (aanbieder, ReferentieNummer) and volume (gemeente, aanbieder, ToewijzingNummer): every prestatie;
+- debet (gemeente, aanbieder, ToewijzingNummer, ProductCategorie, ProductCode, ProductPeriode begin, eind):
+  a debetprestatie's ReferentieNummer (TR389); credit (aanbieder, VorigReferentieNummer): a creditprestatie
+  (TR389, TR390);
+- afwijzing (aanbieder, ReferentieNummer): a prestatie that was refused, so it counts as not processed (IV085:
+  never credited; not counted in volumes; its debet may be sent again). Filed from a WMO325 for each prestatie
+  with a refusing retourcode, and by whoever else refuses a prestatie (a partly processed WMO323): build those
+  facts with `afwijzing_feit` so every source feeds the same look-up.
 """
 
 from __future__ import annotations
@@ -14,6 +28,7 @@ from typing import Any, Protocol
 from lxml import etree
 
 from gateway.standard import catalogue
+from gateway.standard.codelijsten import RETOURCODES_TOEGEKEND
 from gateway.validation.paths import local
 
 Feit = dict[str, Any]
@@ -99,10 +114,28 @@ def prestatie(p: etree._Element, bsn: str | None) -> Feit:
         "toewijzingnummer": _t(_child(p, "ToewijzingNummer")),
         "begindatum": _t(_path(p, "ProductPeriode", "Begindatum")),
         "einddatum": _t(_path(p, "ProductPeriode", "Einddatum")),
+        "categorie": _t(_child(p, "ProductCategorie")),
+        "code": _t(_child(p, "ProductCode")),
         "volume": _t(_child(p, "GeleverdVolume")),
         "eenheid": _t(_child(p, "Eenheid")),
+        "tarief": _t(_child(p, "ProductTarief")),
+        "bedrag": _t(_child(bedrag, "Bedrag")) if bedrag is not None else None,
         "debetcredit": _t(_child(bedrag, "DebetCredit")) if bedrag is not None else None,
     }
+
+
+def debet_sleutel(gemeente: str | None, aanbieder: str | None, feit: Feit) -> str:
+    """TR389: one debet per ToewijzingNummer, product and ProductPeriode (until it is credited)."""
+    return sleutel(gemeente, aanbieder, feit.get("toewijzingnummer"), feit.get("categorie"), feit.get("code"),
+                   feit.get("begindatum"), feit.get("einddatum"))
+
+
+def afwijzing_feit(aanbieder: str | None, referentienummer: str | None, retourcodes: list[str], bron: str
+                   ) -> tuple[str, str, Feit]:
+    """The fact that prestatie `referentienummer` of `aanbieder` was refused, with the refusing retourcodes and
+    where the refusal comes from (e.g. "WMO325", or the gateway's own partial processing of a WMO323)."""
+    return ("afwijzing", sleutel(aanbieder, referentienummer),
+            {"referentienummer": referentienummer, "retourcodes": retourcodes, "bron": bron})
 
 
 def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> list[tuple[str, str, Feit]]:
@@ -127,6 +160,7 @@ def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> 
                 "volume": _t(_child(omvang, "Volume")) if omvang is not None else None,
                 "eenheid": _t(_child(omvang, "Eenheid")) if omvang is not None else None,
                 "frequentie": _t(_child(omvang, "Frequentie")) if omvang is not None else None,
+                "budget": _t(_child(tp, "Budget")),
                 "redenwijziging": _t(_child(tp, "RedenWijziging")),
                 "toewijzingsmoment": f"{_t(_child(tp, 'Toewijzingsdatum')) or ''}T{_t(_child(tp, 'Toewijzingstijd')) or ''}",
             }
@@ -141,6 +175,9 @@ def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> 
         gemeente, aanbieder = h["ontvanger"], h["afzender"]
         nummer = _t(_path(root, "Declaratie", "DeclaratieNummer"))
         out.append(("declaratie", sleutel(aanbieder, nummer), {"identificatie": h["identificatie"]}))
+        out.append(("declaratieperiode", sleutel(gemeente, aanbieder), {
+            "declaratienummer": nummer, "begindatum": _t(_path(root, "Declaratie", "DeclaratiePeriode", "Begindatum")),
+            "einddatum": _t(_path(root, "Declaratie", "DeclaratiePeriode", "Einddatum"))}))
         out.append(("aanbieder-declareert", sleutel(aanbieder), {}))
         for cl in _all(root, "Client"):
             cbsn = _t(_child(cl, "Bsn"))
@@ -148,9 +185,18 @@ def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> 
                 feit = prestatie(p, cbsn) | {"gemeente": gemeente, "aanbieder": aanbieder}
                 out.append(("prestatie", sleutel(aanbieder, feit["referentienummer"]), feit))
                 out.append(("volume", sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
+                if feit["debetcredit"] == "C":
+                    out.append(("credit", sleutel(aanbieder, feit["vorig"]), {
+                        "referentienummer": feit["referentienummer"], "begindatum": feit["begindatum"],
+                        "einddatum": feit["einddatum"]}))
+                else:
+                    out.append(("debet", debet_sleutel(gemeente, aanbieder, feit),
+                                {"referentienummer": feit["referentienummer"]}))
     elif bericht.naam == "WMO325":
         gemeente, aanbieder = h["afzender"], h["ontvanger"]
         for p in _all(root, "Prestatie"):
             ref = _t(_path(p, "ProductReferentie", "ReferentieNummer"))
-            out.append(("afwijzing", sleutel(aanbieder, ref), {"referentienummer": ref}))
+            codes = [c for c in (_t(rc) for rc in _all(p, "RetourCode")) if c]
+            if any(c not in RETOURCODES_TOEGEKEND for c in codes) or not codes:
+                out.append(afwijzing_feit(aanbieder, ref, codes, "WMO325"))
     return out

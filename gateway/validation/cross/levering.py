@@ -195,9 +195,11 @@ def tr382(ctx: CrossContext) -> Iterator[Fault]:
     for line, feit in _lines(ctx):
         if feit["status"] == STATUS_VERWIJDEREN:
             continue
+        # Lenient: skip only when no start for this toewijzing was ever seen here. A start seen and then deleted
+        # (StatusAanlevering 3) is evidence: the gateway knows this toewijzing's starts, and none stands.
+        if not ctx.strict and not _earlier(ctx, "start", feit["toewijzingnummer"]):
+            continue
         starts = _staand(ctx, "start", feit["toewijzingnummer"])
-        if not starts and not ctx.strict:
-            continue  # lenient: the start was never seen here
         wanted = _key(feit, START_SLEUTEL)
         if not any(_key(s, START_SLEUTEL) == wanted for s in starts):
             yield Fault([child(line, "ToewijzingNummer"), child(line, "Product"), child(line, "Begindatum")])

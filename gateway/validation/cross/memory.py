@@ -18,6 +18,10 @@ class InMemoryHistory:
     def bekend(self, soort: str, sleutel: str) -> bool:
         return bool(self._facts.get((soort, sleutel)))
 
+    def file(self, soort: str, sleutel: str, feit: Feit) -> None:
+        """File one fact that comes from elsewhere than a message (e.g. the gateway's own refusal)."""
+        self._facts[(soort, sleutel)].append(feit)
+
     def add(self, data: bytes) -> None:
         """File the facts of a message as if it had been accepted."""
         uitslag = validate(data, rules=False)

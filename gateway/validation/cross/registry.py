@@ -10,9 +10,14 @@ seen — because it was exchanged before the gateway was installed, or through a
 | TR382 (9069) | the start being stopped | unknown → fault | fault only when starts for the toewijzing are known |
 | TR304 | the client | unknown → fault | fault only when the gateway knows toewijzingen between the two parties |
 | TR323 | the debet being credited | unknown → fault | fault only when earlier declaraties of this aanbieder are known |
-| TR307, TR308, TR321, TR322 | the toewijzing | skipped when unknown (TR338 reports that) | same |
-| TR056, TR074, TR071, TR326, TR413, TR414, TR415, TR314, TR333 | positive evidence | fire only on it | same |
+| TR307, TR308, TR321, TR322, TR339, TR340, TR341, TR369, TR384, TR387, TR388 | the toewijzing | skipped when unknown (TR338 reports that) | same |
+| TR056, TR074, TR071, TR326, TR413, TR414, TR415, TR314, TR333, TR318, TR389, TR390 | positive evidence | fire only on it | same |
+| TR346, TR418 | the contract's tarieven (`IWMO_TARIEVEN_FILE`) | TR418 skipped without tarieven for the pair; TR346 then checks the prestatie's own arithmetic | same |
 | TR135 | today's date | always | always |
+
+TR323 and TR382 also fire in lenient mode on what the gateway does know: a refusal of the debet (an
+afwijzing fact, from a WMO325 or a partly processed WMO323) and any start ever seen for the toewijzing,
+deleted ones included.
 
 `catalogus.regels()` gives the same table as data (the README lists it); a test keeps the two in step.
 """
@@ -29,6 +34,7 @@ from lxml import etree
 from gateway.settings import Mode
 from gateway.standard import catalogue
 from gateway.validation.cross.history import History, header
+from gateway.validation.cross.tarieven import Tarieven, tarieven_uit_instellingen
 from gateway.validation.findings import Finding
 from gateway.validation.paths import element_path
 from gateway.validation.rules.registry import Fault
@@ -41,6 +47,7 @@ class CrossContext:
     history: History
     mode: Mode
     today: dt.date
+    tarieven: Tarieven = field(default_factory=Tarieven)
     kop: dict[str, str | None] = field(init=False)
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -84,14 +91,25 @@ def cross_rule(code: str, *, retourcode: str, berichten: Iterable[str], melding:
 
 
 def all_cross_rules() -> list[CrossRule]:
-    from gateway.validation.cross import declaratie, levering, uniek  # noqa: F401 - registers the rules
+    from gateway.validation.cross import (  # noqa: F401 - registers the rules
+        contract,
+        declaratie,
+        declaratie_toewijzing,
+        levering,
+        uniek,
+    )
 
     return sorted(REGISTRY, key=lambda r: r.code)
 
 
 def run_cross_rules(bericht: catalogue.Berichttype, root: etree._Element, history: History, *,
-                    mode: Mode = Mode.LENIENT, today: dt.date | None = None) -> list[Finding]:
-    ctx = CrossContext(bericht, root, history, mode, today or dt.date.today())
+                    mode: Mode = Mode.LENIENT, today: dt.date | None = None,
+                    tarieven: Tarieven | None = None) -> list[Finding]:
+    """`tarieven`: the contract table for TR346/TR418; None reads the one configured (`IWMO_TARIEVEN_FILE`),
+    `Tarieven()` checks without one."""
+    if tarieven is None:
+        tarieven = tarieven_uit_instellingen() if bericht.naam == "WMO323" else Tarieven()
+    ctx = CrossContext(bericht, root, history, mode, today or dt.date.today(), tarieven)
     order = {el: i for i, el in enumerate(root.iter())}
     findings: list[Finding] = []
     for r in all_cross_rules():

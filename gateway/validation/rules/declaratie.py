@@ -1,9 +1,10 @@
 """In-message rules of the declaratie (WMO323) and the declaratie-antwoord (WMO325).
 
-A declaratie can hold tens of thousands of prestaties, so every rule that compares lines (TR315, TR316, TR416)
-or sums them (TR342, TR358) builds one index or one sum per message (`ctx.memo`) and looks up from there:
-linear in the number of prestaties, never a nested loop over all of them. Boundaries and locations follow
-rule-semantics §3; where the validator reads raw text or XPath numbers, so do we (values.py).
+A declaratie can hold tens of thousands of prestaties, so the texts of every prestatie are read in one pass
+(`_teksten`) and the rules look at those, reaching for elements only to locate a fault; every rule that compares
+lines (TR315, TR316, TR416) or sums them (TR342, TR358) builds one index or one sum per message (`ctx.memo`) and
+looks up from there: linear in the number of prestaties, never a nested loop over all of them. Boundaries and
+locations follow rule-semantics §3; where the validator reads raw text or XPath numbers, so do we (values.py).
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def _kinderen(el: etree._Element) -> dict[str, etree._Element]:
 
 
 def _velden(ctx: RuleContext, prestatie: etree._Element) -> dict[str, etree._Element]:
-    """A prestatie's elements by local name, read once per prestatie: every name occurs once inside a Prestatie
-    (Begindatum only in ProductPeriode, Bedrag only in IngediendBedrag), and a dict beats an XPath per field when
-    a declaratie has 10 000 lines and a dozen rules look at each."""
+    """A prestatie's elements by local name: every name occurs once inside a Prestatie (Begindatum only in
+    ProductPeriode, Bedrag only in IngediendBedrag). Built for the prestaties with a fault only: the checks read
+    `_teksten`."""
     cache = ctx.memo("declaratie.velden", dict)
     velden = cache.get(prestatie)
     if velden is None:
@@ -50,13 +51,41 @@ def _velden(ctx: RuleContext, prestatie: etree._Element) -> dict[str, etree._Ele
     return velden
 
 
+_PRESTATIE = {"WMO323": PRESTATIE_323, "WMO325": PRESTATIE_325}
+
+
+def _tabel(ctx: RuleContext) -> dict[etree._Element, dict[str, str]]:
+    """Per prestatie of the message, in document order: the raw text (`v.raw`) of each of its elements by local
+    name, as `_velden` names them; an absent element has no entry. One pass over the prestaties, shared by all
+    rules: a declaratie of 10 000 lines has 150 000 such elements, and reading each once is what keeps the rules
+    linear and cheap."""
+    def lees() -> dict[etree._Element, dict[str, str]]:
+        lokaal: dict[str, str] = {}  # tag -> local name, a handful of distinct tags
+        tabel: dict[etree._Element, dict[str, str]] = {}
+        for prestatie in ctx.alle(_PRESTATIE[ctx.bericht.naam]):
+            teksten = tabel[prestatie] = {}
+            for el in prestatie.iterdescendants(etree.Element):
+                tag = el.tag
+                naam = lokaal.get(tag)
+                if naam is None:
+                    naam = lokaal[tag] = tag[tag.rfind("}") + 1:]
+                teksten[naam] = el.text or ""
+        return tabel
+
+    return ctx.memo("declaratie.tabel", lees)
+
+
+def _teksten(ctx: RuleContext, prestatie: etree._Element) -> dict[str, str]:
+    return _tabel(ctx)[prestatie]
+
+
 # --- CD060 ----------------------------------------------------------------------------------------------------
 
 def _cd060(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    velden = _velden(ctx, prestatie)
-    vorig, debetcredit = velden.get("VorigReferentieNummer"), velden.get("DebetCredit")
-    if (v.code(debetcredit) == "C") != v.filled(vorig):
-        yield Fault([vorig, debetcredit])
+    teksten = _teksten(ctx, prestatie)
+    if (v.code_text(teksten.get("DebetCredit")) == "C") != v.filled_text(teksten.get("VorigReferentieNummer")):
+        velden = _velden(ctx, prestatie)
+        yield Fault([velden.get("VorigReferentieNummer"), velden.get("DebetCredit")])
 
 
 for _bericht, _anchor in (("WMO323", PRESTATIE_323), ("WMO325", PRESTATIE_325)):
@@ -77,9 +106,10 @@ for _bericht, _anchor in (("WMO323", PRESTATIE_323), ("WMO325", PRESTATIE_325)):
     omschrijving="ProductTarief is gevuld dan en slechts dan als Eenheid niet 83 (euro) is.",
 )
 def cd087(ctx: RuleContext, eenheid: etree._Element) -> Iterator[Fault]:
-    tarief = _velden(ctx, eenheid.getparent()).get("ProductTarief")
-    if (v.code(eenheid) != EENHEID_EURO) != v.filled(tarief):
-        yield Fault([eenheid, tarief])
+    prestatie = eenheid.getparent()
+    teksten = _teksten(ctx, prestatie)
+    if (v.code_text(teksten.get("Eenheid")) != EENHEID_EURO) != v.filled_text(teksten.get("ProductTarief")):
+        yield Fault([eenheid, _velden(ctx, prestatie).get("ProductTarief")])
 
 
 # --- CS100 ----------------------------------------------------------------------------------------------------
@@ -101,6 +131,10 @@ for _anchor in (f"{DECLARATIE}/m:DeclaratiePeriode/b:Begindatum", f"{PRESTATIE_3
 # --- CS325 ----------------------------------------------------------------------------------------------------
 
 def _cs325(ctx: RuleContext, container: etree._Element) -> Iterator[Fault]:
+    teksten = _tabel(ctx).get(container.getparent())  # a prestatie's IngediendBedrag: its only Bedrag
+    if teksten is not None and not (v.eq(v.num(teksten.get("Bedrag")), 0)
+                                    and v.code_text(teksten.get("DebetCredit")) in ("C", "c")):
+        return
     kinderen = _kinderen(container)
     bedrag = kinderen.get("TotaalBedrag", kinderen.get("Bedrag"))
     debetcredit = kinderen.get("DebetCredit")
@@ -132,15 +166,20 @@ for _bericht, _anchor in _CS325:
     omschrijving="ProductPeriode ligt binnen één kalendermaand.",
 )
 def cs337(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    velden = _velden(ctx, prestatie)
-    begin, eind = velden.get("Begindatum"), velden.get("Einddatum")
-    b = (v.raw(begin) or "").replace("-", "")
-    e = (v.raw(eind) or "").replace("-", "")
+    teksten = _teksten(ctx, prestatie)
+    begin, eind = teksten.get("Begindatum"), teksten.get("Einddatum")
+    b = (begin or "").replace("-", "")
+    e = (eind or "").replace("-", "")
     # Year and month are two checks: a period from December into January breaks both.
-    if begin is None or eind is None or b[:4] != e[:4]:
-        yield Fault([begin, eind], detail="ander jaar")
-    if begin is None or eind is None or b[4:6] != e[4:6]:
-        yield Fault([begin, eind], detail="andere maand")
+    ander_jaar = begin is None or eind is None or b[:4] != e[:4]
+    andere_maand = begin is None or eind is None or b[4:6] != e[4:6]
+    if ander_jaar or andere_maand:
+        velden = _velden(ctx, prestatie)
+        elementen = [velden.get("Begindatum"), velden.get("Einddatum")]
+        if ander_jaar:
+            yield Fault(elementen, detail="ander jaar")
+        if andere_maand:
+            yield Fault(elementen, detail="andere maand")
 
 
 # --- CS339 ----------------------------------------------------------------------------------------------------
@@ -152,13 +191,13 @@ def cs337(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
     omschrijving="Bij Eenheid 83 is GeleverdVolume gelijk aan het IngediendBedrag.",
 )
 def cs339(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    velden = _velden(ctx, prestatie)
-    if v.raw(velden.get("Eenheid")) != EENHEID_EURO:
+    teksten = _teksten(ctx, prestatie)
+    if teksten.get("Eenheid") != EENHEID_EURO:
         return
-    volume, bedrag = velden.get("GeleverdVolume"), velden.get("Bedrag")
-    a, b = v.num_el(volume), v.num_el(bedrag)
+    a, b = v.num(teksten.get("GeleverdVolume")), v.num(teksten.get("Bedrag"))
     if not (math.isnan(a) or math.isnan(b)) and a != b:
-        yield Fault([volume, bedrag])
+        velden = _velden(ctx, prestatie)
+        yield Fault([velden.get("GeleverdVolume"), velden.get("Bedrag")])
 
 
 # --- CS340 ----------------------------------------------------------------------------------------------------
@@ -207,12 +246,18 @@ def cs340(ctx: RuleContext, periode: etree._Element) -> Iterator[Fault]:
 # --- TR137 ----------------------------------------------------------------------------------------------------
 
 def _tr137(ctx: RuleContext, periode: etree._Element) -> Iterator[Fault]:
+    teksten = _tabel(ctx).get(periode.getparent())  # a prestatie's ProductPeriode: its only Begin- and Einddatum
+    if teksten is not None:
+        begin, eind = teksten.get("Begindatum"), teksten.get("Einddatum")
+        if not (v.gt(v.date_num_text(begin), v.date_num10_text(eind))
+                or v.gt(v.date_num_text(eind), ctx.dagtekening10)):
+            return
     kinderen = _kinderen(periode)
-    begin, eind = kinderen.get("Begindatum"), kinderen.get("Einddatum")
-    if v.gt(v.date_num(begin), v.date_num10(eind)):
-        yield Fault([begin, eind], detail="Einddatum ligt voor de Begindatum")
-    if v.gt(v.date_num(eind), v.date_num10(ctx.dagtekening)):
-        yield Fault([ctx.dagtekening, eind], detail="Einddatum ligt na de Dagtekening")
+    begindatum, einddatum = kinderen.get("Begindatum"), kinderen.get("Einddatum")
+    if v.gt(v.date_num(begindatum), v.date_num10(einddatum)):
+        yield Fault([begindatum, einddatum], detail="Einddatum ligt voor de Begindatum")
+    if v.gt(v.date_num(einddatum), ctx.dagtekening10):
+        yield Fault([ctx.dagtekening, einddatum], detail="Einddatum ligt na de Dagtekening")
 
 
 for _bericht, _anchor in (("WMO323", f"{DECLARATIE}/m:DeclaratiePeriode"),
@@ -229,27 +274,29 @@ for _bericht, _anchor in (("WMO323", f"{DECLARATIE}/m:DeclaratiePeriode"),
 # --- TR315 / TR316: references between the lines of one declaratie ---------------------------------------------
 
 class _Referenties:
-    """Every ProductReferentie of the declaratie in document order, indexed by the raw text of its numbers."""
+    """Every prestatie of the declaratie in document order, indexed by the raw text of its ReferentieNummer and
+    VorigReferentieNummer (each prestatie has one ProductReferentie)."""
 
     def __init__(self, ctx: RuleContext):
+        self.ctx = ctx
         self.positie: dict[etree._Element, int] = {}
         self.referentie: dict[str, list[tuple[int, etree._Element]]] = defaultdict(list)
         self.vorig: dict[str, list[tuple[int, etree._Element]]] = defaultdict(list)
-        for i, pr in enumerate(ctx.findall(ctx.root, f"{PRESTATIE_323}/m:ProductReferentie")):
-            self.positie[pr] = i
-            kinderen = _kinderen(pr)
-            nummer, vorig = kinderen.get("ReferentieNummer"), kinderen.get("VorigReferentieNummer")
+        for i, (prestatie, teksten) in enumerate(_tabel(ctx).items()):
+            self.positie[prestatie] = i
+            nummer, vorig = teksten.get("ReferentieNummer"), teksten.get("VorigReferentieNummer")
             if nummer is not None:
-                self.referentie[v.raw(nummer) or ""].append((i, nummer))
+                self.referentie[nummer].append((i, prestatie))
             if vorig is not None:
-                self.vorig[v.raw(vorig) or ""].append((i, vorig))
+                self.vorig[vorig].append((i, prestatie))
 
-    @staticmethod
-    def eerder(index: dict[str, list[tuple[int, etree._Element]]], tekst: str, voor: int) -> Iterator[etree._Element]:
-        for i, el in index.get(tekst, ()):
+    def eerder(self, index: dict[str, list[tuple[int, etree._Element]]], tekst: str, voor: int,
+               veld: str) -> Iterator[etree._Element]:
+        """The `veld` elements of the prestaties before position `voor` whose `veld` text is `tekst`."""
+        for i, prestatie in index.get(tekst, ()):
             if i >= voor:
                 return
-            yield el
+            yield _velden(self.ctx, prestatie)[veld]
 
 
 def _referenties(ctx: RuleContext) -> _Referenties:
@@ -263,12 +310,13 @@ def _referenties(ctx: RuleContext) -> _Referenties:
     omschrijving="VorigReferentieNummer is uniek in het bericht.",
 )
 def tr315(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
-    vorig = _velden(ctx, referentie.getparent()).get("VorigReferentieNummer")
+    prestatie = referentie.getparent()
+    vorig = _teksten(ctx, prestatie).get("VorigReferentieNummer")
     if vorig is None:
         return
     index = _referenties(ctx)
-    for eerder in index.eerder(index.vorig, (v.raw(vorig) or "").strip(), index.positie[referentie]):
-        yield Fault([eerder, vorig])
+    for eerder in index.eerder(index.vorig, vorig.strip(), index.positie[prestatie], "VorigReferentieNummer"):
+        yield Fault([eerder, _velden(ctx, prestatie)["VorigReferentieNummer"]])
 
 
 @rule(
@@ -279,14 +327,16 @@ def tr315(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
 )
 def tr316(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
     index = _referenties(ctx)
-    hier = index.positie[referentie]
-    velden = _velden(ctx, referentie.getparent())
+    prestatie = referentie.getparent()
+    hier = index.positie[prestatie]
+    teksten = _teksten(ctx, prestatie)
+    r = (teksten.get("ReferentieNummer") or "").strip()
+    w = (teksten.get("VorigReferentieNummer") or "").strip()
+    velden = _velden(ctx, prestatie) if (w in index.referentie or r in index.vorig or r == w) else {}
     nummer, vorig = velden.get("ReferentieNummer"), velden.get("VorigReferentieNummer")
-    r = (v.raw(nummer) or "").strip()
-    w = (v.raw(vorig) or "").strip()
-    for eerder in index.eerder(index.referentie, w, hier):
+    for eerder in index.eerder(index.referentie, w, hier, "ReferentieNummer"):
         yield Fault([eerder, vorig])
-    for eerder in index.eerder(index.vorig, r, hier):
+    for eerder in index.eerder(index.vorig, r, hier, "VorigReferentieNummer"):
         yield Fault([eerder, nummer])
     if r == w:
         yield Fault([nummer, vorig])
@@ -303,11 +353,11 @@ def tr316(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
 def tr319(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
     einde = ctx.memo("declaratie.periode_einde",
                      lambda: ctx.find(ctx.root, f"{DECLARATIE}/m:DeclaratiePeriode/b:Einddatum"))
-    velden = _velden(ctx, prestatie)
+    grens = ctx.memo("declaratie.periode_einde10", lambda: v.date_num10(einde))
+    teksten = _teksten(ctx, prestatie)
     for datum in ("Begindatum", "Einddatum"):
-        el = velden.get(datum)
-        if v.gt(v.date_num(el), v.date_num10(einde)):
-            yield Fault([einde, el])
+        if v.gt(v.date_num_text(teksten.get(datum)), grens):
+            yield Fault([einde, _velden(ctx, prestatie).get(datum)])
 
 
 # --- TR335 ----------------------------------------------------------------------------------------------------
@@ -338,16 +388,15 @@ def tr335(ctx: RuleContext, einddatum: etree._Element) -> Iterator[Fault]:
 
 # --- TR342 / TR358: totals ------------------------------------------------------------------------------------
 
-def _netto(ctx: RuleContext, prestatie_pad: str) -> tuple[float, list[etree._Element]]:
-    """Σ debet − Σ credit over the prestaties' IngediendBedrag (raw D/C, as the validator), and the containers."""
+def _netto(ctx: RuleContext) -> float:
+    """Σ debet − Σ credit over the prestaties' IngediendBedrag (raw D/C, as the validator), in document order."""
     netto = 0.0
-    bedragen = ctx.findall(ctx.root, f"{prestatie_pad}/m:IngediendBedrag")
-    for container in bedragen:
-        teken = v.raw(_dc(ctx, container))
+    for teksten in _tabel(ctx).values():  # IngediendBedrag holds a prestatie's only Bedrag and DebetCredit
+        teken = teksten.get("DebetCredit")
         if teken in ("D", "C"):
-            bedrag = v.num_el(_kinderen(container).get("Bedrag"))
+            bedrag = v.num(teksten.get("Bedrag"))
             netto += bedrag if teken == "D" else -bedrag
-    return netto, bedragen
+    return netto
 
 
 def _getekend(ctx: RuleContext, totaal: etree._Element | None) -> float:
@@ -373,13 +422,13 @@ def _canoniek(x: float) -> str:
     omschrijving="TotaalIngediendBedrag is de som van de prestaties, debet min credit.",
 )
 def tr358(ctx: RuleContext, totaal: etree._Element) -> Iterator[Fault]:
-    netto, bedragen = ctx.memo("declaratie.netto", lambda: _netto(ctx, PRESTATIE_323))
+    netto = ctx.memo("declaratie.netto", lambda: _netto(ctx))
     bedrag = ctx.find(totaal, "b:TotaalBedrag")
     debetcredit = _dc(ctx, totaal)
     tekst = (v.raw(bedrag) or "").strip()
     teken = v.code(debetcredit)
     if (teken == "D" and tekst != _canoniek(netto)) or (teken == "C" and tekst != _canoniek(-netto)):
-        yield Fault([bedrag, debetcredit, *bedragen])
+        yield Fault([bedrag, debetcredit, *ctx.alle(f"{PRESTATIE_323}/m:IngediendBedrag")])
 
 
 @rule(
@@ -399,7 +448,7 @@ def tr342(ctx: RuleContext, antwoord: etree._Element) -> Iterator[Fault]:
         if not v.eq(tt, 0):
             yield Fault([toegekend], detail="de declaratie is afgewezen, dus er is niets toegekend")
         return
-    netto, _ = _netto(ctx, PRESTATIE_325)
+    netto = _netto(ctx)
     if not v.eq(netto, _getekend(ctx, ingediend) - tt):
         yield Fault([ingediend, toegekend])
 
@@ -414,16 +463,15 @@ def _debetregels(ctx: RuleContext) -> dict[etree._Element, list[etree._Element]]
     toewijzing. One pass with a dict on the key; a key with an absent part never matches (XPath '=' on nothing)."""
     groepen: dict[tuple[object, ...], list[etree._Element]] = defaultdict(list)
     eerder: dict[etree._Element, list[etree._Element]] = {}
-    for prestatie in ctx.findall(ctx.root, PRESTATIE_323):
-        velden = _velden(ctx, prestatie)
-        delen = [v.raw(velden.get(naam)) for naam in _TR416_SLEUTEL]
-        debetcredit = velden.get("DebetCredit")
+    for prestatie, teksten in _tabel(ctx).items():
+        delen = [teksten.get(naam) for naam in _TR416_SLEUTEL]
+        debetcredit = teksten.get("DebetCredit")
         if None in delen:
             continue
         groep = groepen[(prestatie.getparent(), *delen)]
-        if v.raw(debetcredit) == "D":
+        if debetcredit == "D" and groep:
             eerder[prestatie] = list(groep)
-        if v.code(debetcredit) == "D":
+        if v.code_text(debetcredit) == "D":
             groep.append(prestatie)
     return eerder
 

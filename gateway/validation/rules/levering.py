@@ -72,7 +72,7 @@ def tr018(ctx: RuleContext, einddatum: etree._Element) -> Iterator[Fault]:
 def _tr134(ctx: RuleContext, datum: etree._Element) -> Iterator[Fault]:
     dagtekening = ctx.dagtekening
     # A date on the Dagtekening itself passes: a message may report what happened the day it is sent.
-    if v.gt(v.date_num(datum), v.date_num10(dagtekening)):
+    if v.gt(v.date_num(datum), ctx.dagtekening10):
         yield Fault([dagtekening, datum])
 
 

@@ -5,12 +5,18 @@ it is evaluated at (an XPath with prefix `m:` for the message namespace and `b:`
 a Dutch melding with an instruction, and a check. The engine compiles every anchor XPath once per message
 type, evaluates each rule at its anchors, and orders the findings as the official validator does: anchors
 in post-order of the document, rules in code order at the same anchor (rule-semantics §2.2).
+
+Most checks are called once per anchor. A rule on the lines of a declaratie, which can have tens of thousands,
+is declared `per_bericht`: its check is called once, walks the lines itself (`RuleContext.regels` reads every
+line's texts in one pass, shared by all such rules) and yields each fault with the anchor it belongs to. The
+anchor path still says where the rule is evaluated, and the findings are ordered by it.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +24,7 @@ from typing import Any
 from lxml import etree
 
 from gateway.standard import catalogue
+from gateway.validation import values
 from gateway.validation.findings import Finding
 from gateway.validation.paths import element_path
 
@@ -31,6 +38,9 @@ class Fault:
 
 
 Check = Callable[["RuleContext", etree._Element], Iterable[Fault]]
+# A `per_bericht` rule's check: every fault of the message, each with its anchor (an element the anchor path
+# selects), anchors in document order.
+BerichtCheck = Callable[["RuleContext"], Iterable[tuple[etree._Element, Fault]]]
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,9 @@ class Rule:
     berichten: frozenset[str]  # message names, e.g. {"WMO317"}
     anchor: str  # XPath from the root element, e.g. "m:Client/m:Verzoek/m:ToeTeWijzenProducten"
     melding: str  # Dutch: what is wrong and what to do
-    check: Check
+    check: Check | BerichtCheck
     omschrijving: str = ""  # one line for the README table
+    per_bericht: bool = False  # check is a BerichtCheck (see the module docstring)
 
 
 class RuleContext:
@@ -54,6 +65,12 @@ class RuleContext:
         self.cache: dict[str, Any] = {}
         self._header: etree._Element | None = None
         self._paths = _PATHS.setdefault(bericht.naam, {})
+        # Per compiled XPath, its elements from the root: anchors that several rules share (a declaratie's
+        # 10 000 prestaties) are looked up once per message, and checks that index all lines reuse them.
+        self._overal: dict[etree.XPath, list[etree._Element]] = {}
+        self._stappen = _STAPPEN.setdefault(bericht.naam, {})
+        self._regels: dict[str, dict[etree._Element, dict[str, str]]] = {}
+        self._velden: dict[etree._Element, dict[str, etree._Element]] = {}
 
     def _compiled(self, path: str) -> etree.XPath:
         compiled = self._paths.get(path)
@@ -63,11 +80,26 @@ class RuleContext:
 
     def find(self, el: etree._Element, path: str) -> etree._Element | None:
         """First element at a relative path like 'm:Product/b:Code' (compiled once)."""
+        stappen = self._stappen.get(path)
+        if stappen is None:
+            stappen = self._stappen[path] = _kindstappen(path, self.ns)
+        if stappen:  # child steps only: walked in C, an order cheaper than evaluating the XPath
+            return _eerste(el, stappen)
         found = self._compiled(path)(el)
         return found[0] if found else None
 
     def findall(self, el: etree._Element, path: str) -> list[etree._Element]:
         return self._compiled(path)(el)
+
+    def alle(self, path: str) -> list[etree._Element]:
+        """Every element at a path from the root, in document order; evaluated once per message."""
+        return self._evalueer(self._compiled(path))
+
+    def _evalueer(self, compiled: etree.XPath) -> list[etree._Element]:
+        found = self._overal.get(compiled)
+        if found is None:
+            found = self._overal[compiled] = compiled(self.root)
+        return found
 
     @property
     def dagtekening(self) -> etree._Element | None:
@@ -76,16 +108,76 @@ class RuleContext:
             self.cache["dagtekening"] = self.find(self.root, "m:Header/m:BerichtIdentificatie/b:Dagtekening")
         return self.cache["dagtekening"]
 
+    @property
+    def dagtekening10(self) -> float:
+        """D10 of the Dagtekening, the upper bound of every 'not after the Dagtekening' check."""
+        return self.memo("dagtekening10", lambda: values.date_num10(self.dagtekening))
+
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """Build an index once per message (pairwise rules index on their keys instead of nesting loops)."""
         if key not in self.cache:
             self.cache[key] = build()
         return self.cache[key]
 
+    def regels(self, path: str) -> dict[etree._Element, dict[str, str]]:
+        """Every line at `path` from the root (e.g. the prestaties), in document order, with the raw text
+        (`values.raw`) of each of its descendant elements by local name; an absent element has no entry.
+
+        Read in one pass and shared by every rule of the message: a declaratie of 10 000 prestaties has 150 000
+        such elements, and reading each once is what keeps the rules cheap. For lines in which every local name
+        occurs once, as in a Prestatie (Begindatum only in ProductPeriode, Bedrag only in IngediendBedrag).
+        """
+        tabel = self._regels.get(path)
+        if tabel is None:
+            tabel = self._regels[path] = {}
+            lokaal: dict[str, str] = {}  # tag -> local name: a handful of distinct tags
+            for regel in self.alle(path):
+                teksten = tabel[regel] = {}
+                for el in regel.iterdescendants(etree.Element):
+                    tag = el.tag
+                    naam = lokaal.get(tag)
+                    if naam is None:
+                        naam = lokaal[tag] = tag[tag.rfind("}") + 1:]
+                    teksten[naam] = el.text or ""
+        return tabel
+
+    def velden(self, regel: etree._Element) -> dict[str, etree._Element]:
+        """A line's descendant elements by local name (see `regels`): for locating a fault, once it is found."""
+        velden = self._velden.get(regel)
+        if velden is None:
+            velden = self._velden[regel] = {el.tag[el.tag.rfind("}") + 1:]: el
+                                            for el in regel.iterdescendants(etree.Element)}
+        return velden
+
 
 _XPATHS: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XPath] = {}
 # Per message type, path -> compiled XPath: the hot lookup of `find` is then one dict get on the path.
 _PATHS: dict[str, dict[str, etree.XPath]] = {}
+# Per message type, path -> its child steps as Clark names, or () when the path is more than child steps.
+_STAPPEN: dict[str, dict[str, tuple[str, ...]]] = {}
+_STAP = re.compile(r"(m|b):([A-Za-z_][\w.-]*)")
+
+
+def _kindstappen(path: str, ns: dict[str, str]) -> tuple[str, ...]:
+    """'m:Product/b:Code' -> ('{…wmo301…}Product', '{…basisschema…}Code'); () for any other XPath."""
+    stappen = []
+    for stap in path.split("/"):
+        m = _STAP.fullmatch(stap)
+        if m is None:
+            return ()
+        stappen.append(f"{{{ns[m.group(1)]}}}{m.group(2)}")
+    return tuple(stappen)
+
+
+def _eerste(el: etree._Element, stappen: tuple[str, ...]) -> etree._Element | None:
+    """The first element in document order at these child steps below `el`, as the XPath would select it."""
+    for kind in el.iterchildren(stappen[0]):
+        if len(stappen) == 1:
+            return kind
+        gevonden = _eerste(kind, stappen[1:])
+        if gevonden is not None:
+            return gevonden
+    return None
 
 
 def _xpath(expr: str, ns: dict[str, str]) -> etree.XPath:
@@ -108,12 +200,15 @@ def rule(
     anchor: str,
     melding: str,
     omschrijving: str = "",
-) -> Callable[[Check], Check]:
-    """Declare a rule; the decorated function is its check. Stack decorators for several anchors."""
+    per_bericht: bool = False,
+) -> Callable[[Any], Any]:
+    """Declare a rule; the decorated function is its check (a BerichtCheck when `per_bericht`). Stack
+    decorators for several anchors."""
 
-    def register(check: Check) -> Check:
+    def register(check: Any) -> Any:
         names = frozenset(catalogue.get(b).naam for b in berichten)
-        REGISTRY.append(Rule(code, retourcode, names, anchor, melding, check, omschrijving or melding.split(".")[0]))
+        REGISTRY.append(Rule(code, retourcode, names, anchor, melding, check, omschrijving or melding.split(".")[0],
+                             per_bericht))
         return check
 
     return register
@@ -194,8 +289,11 @@ def run_rules(bericht: catalogue.Berichttype, root: etree._Element) -> list[Find
     ctx = RuleContext(bericht, root)
     hits: list[tuple[etree._Element, int, Rule, Fault]] = []
     for order, r, anchors in plan.rules:
-        for anchor in anchors(root):
-            for fault in r.check(ctx, anchor):
+        if r.per_bericht:
+            hits.extend((anchor, order, r, fault) for anchor, fault in r.check(ctx))  # type: ignore[call-arg]
+            continue
+        for anchor in ctx._evalueer(anchors):
+            for fault in r.check(ctx, anchor):  # type: ignore[call-arg]
                 hits.append((anchor, order, r, fault))
     if not hits:
         return []

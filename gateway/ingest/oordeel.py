@@ -1,0 +1,92 @@
+"""Judging a message before any transaction: pure, bytes in and an `Oordeel` out.
+
+Parse once, find the message type, read the header, run the XSD and the in-message rules, and build the
+retourbericht those findings give. The store later adds what needs earlier messages (cross-message rules,
+TR056); only when that changes the findings is the retourbericht built again. The built retourbericht is not
+run through the XSD again: the builder copies an XSD-valid heenbericht into the retour's schema, and
+tests/test_retour.py keeps proving that its output is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from gateway.messages.retour import GeenRetourbericht, build_retourbericht
+from gateway.standard import catalogue
+from gateway.store.keys import Kop, extract
+from gateway.validation.findings import Finding
+from gateway.validation.validator import Uitslag, validate
+
+
+@dataclass
+class Oordeel:
+    """One judged message: the bytes, what the checks without a database found, and its retourbericht."""
+
+    data: bytes
+    sha256: str
+    uitslag: Uitslag
+    kop: Kop | None = None
+    retour: bytes | None = None  # for `uitslag.errors`; None when the message gets no retourbericht here
+    retour_dagtekening: dt.date | None = None
+    beantwoorden: bool = False  # whether this gateway builds the retourbericht (IWMO_IDENTITEIT)
+    voor_ons: bool = False  # addressed to a party this gateway answers for (a 323's immediate 325, IV087)
+    extra: list[Finding] = field(default_factory=list)  # findings the store added (cross rules, TR056)
+
+    @property
+    def bericht(self) -> catalogue.Berichttype | None:
+        return self.uitslag.bericht
+
+    @property
+    def root(self) -> etree._Element | None:
+        return self.uitslag.tree.getroot() if self.uitslag.tree is not None else None
+
+    @property
+    def verzender(self) -> str | None:
+        """Who sends this message by its header (for a retourbericht: its Ontvanger)."""
+        if self.bericht is None or self.kop is None or not (self.kop.afzender and self.kop.ontvanger):
+            return None
+        return self.bericht.verzender_en_adressaat(self.kop.afzender, self.kop.ontvanger)[0]
+
+    @property
+    def adressaat(self) -> str | None:
+        if self.bericht is None or self.kop is None or not (self.kop.afzender and self.kop.ontvanger):
+            return None
+        return self.bericht.verzender_en_adressaat(self.kop.afzender, self.kop.ontvanger)[1]
+
+    def retourbericht(self, errors: list[Finding]) -> bytes | None:
+        """The retourbericht for the final findings: the one built while judging when nothing was added."""
+        if not self.beantwoorden or self.uitslag.tree is None:
+            return None
+        if errors == self.uitslag.errors and self.retour is not None:
+            return self.retour
+        return _bouw(self.uitslag.tree, errors, self.retour_dagtekening)
+
+
+def _bouw(tree: etree._ElementTree, errors: list[Finding], dagtekening: dt.date | None) -> bytes | None:
+    try:
+        return build_retourbericht(tree, errors, dagtekening=dagtekening)
+    except GeenRetourbericht:
+        return None
+
+
+def beoordeel(data: bytes, *, max_bytes: int | None = None, namens: frozenset[str] | None = None,
+              retour_dagtekening: dt.date | None = None) -> Oordeel:
+    """`namens`: the parties this gateway answers for. A heenbericht addressed to another organisation gets
+    its retourbericht from that organisation, so none is built here. None: this gateway answers for all."""
+    uitslag = validate(data, max_bytes=max_bytes)
+    oordeel = Oordeel(data=data, sha256=hashlib.sha256(data).hexdigest(), uitslag=uitslag,
+                      retour_dagtekening=retour_dagtekening)
+    if uitslag.tree is None:
+        return oordeel
+    oordeel.kop = extract(uitslag.tree.getroot())
+    oordeel.voor_ons = not namens or oordeel.adressaat in namens
+    oordeel.beantwoorden = bool(
+        uitslag.xsd_valid and uitslag.bericht and catalogue.retourbericht_voor(uitslag.bericht.naam)
+        and oordeel.voor_ons)
+    if oordeel.beantwoorden:
+        oordeel.retour = _bouw(uitslag.tree, uitslag.errors, retour_dagtekening)
+    return oordeel

@@ -1,0 +1,296 @@
+"""Writing judged messages: the short part of receiving that needs the database.
+
+Inside the caller's transaction, per message: dedupe on (party, sha256), the cross-message rules against the
+facts of everything committed and everything written earlier in the same group, the TR056 claim, then the
+message, its keys, findings, facts, audit events and retourbericht. Nothing here parses, validates or builds
+XML from scratch: `oordeel` did that before the transaction began (a retourbericht is rebuilt only when the
+store adds findings).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.ingest.declaratie import (
+    Soort,
+    Verwerking,
+    antwoord_niet_verwerkt,
+    declaratienummer,
+    verwerking_van,
+)
+from gateway.ingest.oordeel import Oordeel
+from gateway.standard import catalogue
+from gateway.store import audit
+from gateway.store.history import file_facts, history_van, vergeet_history
+from gateway.store.keys import Kop, extract
+from gateway.store.lifecycle import Status, transition
+from gateway.store.models import (
+    Bericht,
+    BerichtSleutel,
+    Bevinding,
+    DeclaratieVerwerking,
+    IdentificatieClaim,
+    utcnow,
+)
+from gateway.validation.findings import Finding, begrens
+
+DECLARATIE = catalogue.get("WMO323")
+
+TR056_MELDING = (
+    "TR056: De BerichtIdentificatie is al eerder gebruikt voor dit berichttype door deze afzender. "
+    "Geef elk bericht een nieuwe, unieke Identificatie en verstuur het opnieuw."
+)
+
+# Rules that need earlier messages: (bericht, root, session) -> findings. Injected by the caller so the
+# store stays free of rule logic and the rules stay free of SQL.
+CrossRules = Callable[[catalogue.Berichttype, etree._Element, Session], list[Finding]]
+
+
+@dataclass
+class Received:
+    id: str
+    status: str
+    bericht: str | None
+    errors: list[Finding] = field(default_factory=list)
+    duplicaat: bool = False
+    retour_id: str | None = None
+
+
+# Hooks that run inside the message's savepoint: `vooraf` may answer instead of storing (an envelope seen
+# before), `na` does what follows acceptance in the same transaction (queue for delivery, close a 323).
+Vooraf = Callable[[Session], "Received | None"]
+Na = Callable[[Session, Bericht, Received], None]
+
+
+@dataclass
+class Aanlevering:
+    """A judged message and who handed it to us."""
+
+    oordeel: Oordeel
+    party: str  # the authenticated submitter, as the audit trail names it
+    richting: str = "in"
+    vooraf: Vooraf | None = None
+    na: Na | None = None
+
+
+def _tr056() -> Finding:
+    return Finding(code="TR056", retourcode="9056", locatie=("/Bericht/Header/BerichtIdentificatie/Identificatie",),
+                   melding=TR056_MELDING)
+
+
+def _findings_of(row: Bericht) -> list[Finding]:
+    return [Finding(code=b.code, retourcode=b.retourcode, locatie=tuple(b.locatie or ()), melding=b.melding)
+            for b in row.bevindingen]
+
+
+def new_row(data: bytes, digest: str, bericht: catalogue.Berichttype | None, kop: Kop | None, *, party: str,
+            richting: str, status: str = Status.RECEIVED) -> Bericht:
+    row = Bericht(id=str(uuid.uuid4()), richting=richting, status=status, raw=data, sha256=digest, size=len(data),
+                  submitted_by=party, berichttype=bericht.naam if bericht else None)
+    if kop is not None:
+        row.berichtcode = kop.berichtcode
+        row.afzender, row.ontvanger = kop.afzender, kop.ontvanger
+        row.dagtekening = kop.dagtekening
+        row.identificatie = kop.identificatie_retour or kop.identificatie
+        if bericht and kop.afzender and kop.ontvanger:
+            row.verzender, row.adressaat = bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)
+        sleutels = set(kop.sleutels)
+        if kop.identificatie_retour and kop.identificatie:
+            sleutels.add(("HeenIdentificatie", kop.identificatie))  # a retour names its heenbericht (IV028)
+        row.sleutels = [BerichtSleutel(kind=k, value=v) for k, v in sorted(sleutels)]
+    row.conversatie_id = row.id
+    return row
+
+
+def _heen_identificatie(row: Bericht) -> str | None:
+    return next((s.value for s in row.sleutels if s.kind == "HeenIdentificatie"), None)
+
+
+def link_answer(session: Session, row: Bericht) -> None:
+    """Tie a retourbericht to its heenbericht and a WMO325 to its WMO323 (conversation), where known."""
+    b = catalogue.BERICHTEN.get(row.berichttype or "")
+    if b is None:
+        return
+    if b.soort is catalogue.Soort.RETOUR and b.antwoord_op:
+        heen_code = catalogue.get(b.antwoord_op).berichtcode
+        heen = session.scalars(
+            select(Bericht).where(Bericht.berichtcode == heen_code, Bericht.afzender == row.afzender,
+                                  Bericht.identificatie == _heen_identificatie(row)).order_by(Bericht.created_at)
+        ).first()
+    elif b.naam == "WMO325":
+        decl = next((s.value for s in row.sleutels if s.kind == "DeclaratieIdentificatie"), None)
+        heen = session.scalars(
+            select(Bericht).where(Bericht.berichttype == "WMO323",
+                                  Bericht.afzender == row.ontvanger, Bericht.identificatie == decl)
+            .order_by(Bericht.created_at)
+        ).first()
+    else:
+        return
+    if heen is not None:
+        row.antwoord_op_id = heen.id
+        row.conversatie_id = heen.conversatie_id
+
+
+def store_outgoing(session: Session, data: bytes, *, actor: str, antwoord_op: Bericht | None = None,
+                   digest: str | None = None) -> Bericht:
+    """Store a message the gateway itself built (a retourbericht, a WMO325), in the caller's transaction.
+
+    It is accepted at once: our builders make schema-valid messages (their tests prove it), so it is read for
+    its keys, not validated again."""
+    import hashlib
+
+    root = etree.fromstring(data)  # our own bytes: no entities, no DTD
+    from gateway.validation.validator import detect
+
+    row = new_row(data, digest or hashlib.sha256(data).hexdigest(), detect(root), extract(root), party=actor,
+                  richting="uit")
+    if antwoord_op is not None:
+        row.antwoord_op_id = antwoord_op.id
+        row.conversatie_id = antwoord_op.conversatie_id
+    session.add(row)
+    audit.append(session, actor=actor, action="aangemaakt", bericht_id=row.id, to_state=Status.RECEIVED,
+                 details={"bericht": row.berichttype, "antwoord_op": row.antwoord_op_id})
+    transition(session, row, Status.ACCEPTED, actor=actor, action="beoordeeld")
+    return row
+
+
+def _bestaand(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], Bericht]:
+    """The stored messages these exact bytes already are, per (party, sha256): one query for the group."""
+    digests = {a.oordeel.sha256 for a in aanleveringen}
+    partijen = {a.party for a in aanleveringen}
+    gevonden: dict[tuple[str, str], Bericht] = {}
+    for row in session.scalars(select(Bericht).where(Bericht.sha256.in_(digests), Bericht.submitted_by.in_(partijen))
+                               .order_by(Bericht.created_at)):
+        gevonden.setdefault((row.submitted_by, row.sha256), row)
+    return gevonden
+
+
+def _geclaimd(session: Session, claims: set[tuple[str, str, str]], row: Bericht) -> bool:
+    """Whether (afzender, berichtcode, identificatie) was accepted before (TR056). Race-free because the group
+    holds the chain's lock (SQLite: the write lock; PostgreSQL: the advisory lock) from its first read to its
+    commit; the table's primary key stays as the last line of defence."""
+    sleutel = (row.afzender or "", row.berichtcode or "", row.identificatie or "")
+    if sleutel in claims:
+        return True
+    bestaat = session.scalar(select(IdentificatieClaim.bericht_id).where(
+        IdentificatieClaim.afzender == sleutel[0], IdentificatieClaim.berichtcode == sleutel[1],
+        IdentificatieClaim.identificatie == sleutel[2]))
+    return bestaat is not None
+
+
+def _duplicaat(session: Session, row: Bericht) -> Received:
+    retour = session.scalars(
+        select(Bericht.id).where(Bericht.antwoord_op_id == row.id, Bericht.richting == "uit")).first()
+    return Received(row.id, row.status, row.berichttype, _findings_of(row), True, retour)
+
+
+@dataclass
+class _Groep:
+    bestaand: dict[tuple[str, str], Bericht]
+    claims: set[tuple[str, str, str]] = field(default_factory=set)
+
+
+def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRules | None) -> Received:
+    o = a.oordeel
+    if a.vooraf is not None and (eerder := a.vooraf(session)) is not None:
+        return eerder
+    if (dubbel := groep.bestaand.get((a.party, o.sha256))) is not None:
+        session.flush()  # a duplicate within the group: its first copy must be readable
+        received = _duplicaat(session, dubbel)
+        if a.na is not None:  # e.g. the same bytes in a new envelope: that envelope is recorded too
+            a.na(session, dubbel, received)
+        return received
+
+    errors = list(o.uitslag.errors)
+    root = o.root
+    if o.uitslag.xsd_valid and o.bericht is not None and cross_rules is not None and root is not None:
+        errors += cross_rules(o.bericht, root, session)
+
+    row = new_row(o.data, o.sha256, o.bericht, o.kop, party=a.party, richting=a.richting)
+    session.add(row)
+    audit.append(session, actor=a.party, action="ontvangen", bericht_id=row.id, to_state=Status.RECEIVED,
+                 details={"bericht": row.berichttype, "sha256": o.sha256, "grootte": len(o.data)})
+    if o.bericht is not None and (o.bericht.soort is catalogue.Soort.RETOUR or o.bericht.naam == "WMO325"):
+        session.flush()  # its heenbericht may be earlier in this very group
+        link_answer(session, row)
+
+    # A declaratie with faults only in clients or prestaties is still processed (IV087): those faults refuse
+    # their prestaties, not the message.
+    verwerking = None
+    if o.bericht is not None and o.bericht.naam == DECLARATIE.naam and o.uitslag.xsd_valid and root is not None:
+        verwerking = verwerking_van(root, errors)
+    blokkerend = [] if verwerking is not None and verwerking.soort is Soort.GEDEELTELIJK else errors
+    if not blokkerend and o.bericht and row.afzender and row.berichtcode and row.identificatie:
+        if _geclaimd(session, groep.claims, row):
+            errors.append(_tr056())
+            blokkerend = errors
+            if verwerking is not None:  # TR056 is a Header fault: the declaratie is not processed after all
+                verwerking = verwerking_van(root, errors) if root is not None else None
+        else:
+            groep.claims.add((row.afzender, row.berichtcode, row.identificatie))
+            session.add(IdentificatieClaim(afzender=row.afzender, berichtcode=row.berichtcode,
+                                           identificatie=row.identificatie, bericht_id=row.id))
+    # The verdict and the retourbericht take every finding (each class's retourcodes); what is stored and
+    # answered is capped, so one hostile message cannot write or return without bound.
+    bewaard = begrens(errors)
+    row.bevindingen = [Bevinding(code=f.code, retourcode=f.retourcode, locatie=list(f.locatie), melding=f.melding)
+                       for f in bewaard]
+    verdict = Status.REJECTED if blokkerend else Status.ACCEPTED
+    if verdict is Status.ACCEPTED and o.bericht and root is not None:
+        file_facts(session, row.id, o.bericht, root, geweigerd=verwerking.geweigerd if verwerking else (),
+                   afwijzingen=verwerking.afwijzingen() if verwerking else None)
+    details: dict[str, object] = {"codes": sorted({f.code for f in errors})}
+    if verwerking is not None:
+        details["verwerking"] = str(verwerking.soort)
+    transition(session, row, verdict, actor="system", action="beoordeeld", details=details)
+
+    retour_id = None
+    if (retour := o.retourbericht(errors)) is not None:
+        retour_id = store_outgoing(session, retour, actor="system", antwoord_op=row).id
+    if verwerking is not None and root is not None:
+        retour_id = _declaratie(session, row, root, verwerking, antwoorden=o.voor_ons) or retour_id
+    received = Received(row.id, row.status, row.berichttype, bewaard, False, retour_id)
+    if a.na is not None:
+        a.na(session, row, received)
+    groep.bestaand[(a.party, o.sha256)] = row  # the same bytes later in this group are a duplicate of this one
+    return received
+
+
+def _declaratie(session: Session, row: Bericht, root: etree._Element, verwerking: Verwerking, *,
+                antwoorden: bool) -> str | None:
+    """Record how the 323 was processed; one that is not processed gets its WMO325 at once (IV087) from the
+    gateway that answers for the gemeente. Returns that 325's id."""
+    dv = DeclaratieVerwerking(bericht_id=row.id, declaratienummer=declaratienummer(root), aanbieder=row.afzender,
+                              gemeente=row.ontvanger, verwerking=str(verwerking.soort),
+                              technisch=verwerking.technisch_json(), totaal_ingediend=verwerking.totaal_ingediend)
+    session.add(dv)
+    if verwerking.verwerkt or not antwoorden:
+        return None
+    antwoord = store_outgoing(session, antwoord_niet_verwerkt(root, verwerking), actor="system", antwoord_op=row)
+    dv.antwoord_id, dv.totaal_toegekend, dv.beantwoord_at = antwoord.id, 0, utcnow()
+    return antwoord.id
+
+
+def leg_vast(session: Session, aanleveringen: list[Aanlevering], *,
+             cross_rules: CrossRules | None = None) -> list[Received]:
+    """Write a group of judged messages in the caller's transaction, which the caller commits.
+
+    The chain's head is read once (under its lock) and carried in memory, the cross-message rules read the
+    facts of earlier members of the group from memory, and the whole group is flushed at the end: a handful of
+    statements per table instead of a round of flushes per message. Any error fails the whole transaction;
+    the writer then writes the group's messages one by one, so one bad message only fails itself."""
+    with audit.ketting(session), session.no_autoflush:
+        history_van(session)  # one history for the group: later members see what earlier ones filed
+        try:
+            groep = _Groep(_bestaand(session, aanleveringen))
+            uitkomsten = [_een(session, a, groep, cross_rules) for a in aanleveringen]
+            session.flush()
+        finally:
+            vergeet_history(session)
+    return uitkomsten
