@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import postgres_database  # noqa: E402
+from gateway.ingest.ontvang import receive  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory, upgrade_to_head  # noqa: E402
 from gateway.store.history import cross_rules_for  # noqa: E402
-from gateway.store.repository import receive  # noqa: E402
 
 EXAMPLE = (Path(__file__).resolve().parents[1] / "gateway" / "demo" / "berichten" / "WMO315.xml").read_bytes()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +57,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             _print_human(path, uitslag)
     if args.json:
+        import json
+
         json.dump(results, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     return 1 if any_invalid else 0

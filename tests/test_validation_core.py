@@ -189,3 +189,99 @@ def test_comments_full_of_angle_brackets_do_not_count_as_elements() -> None:
     opmerking = b"<!-- " + b"<" * (safe_xml.max_elementen(100_000) + 10) + b" -->"
     data = our_example("WMO315").replace(b"<Header>", opmerking + b"<Header>", 1)
     assert safe_xml.parse(data, max_bytes=100_000).root is not None
+
+
+# -- issue #11: the same verdicts, cheaper ---------------------------------------------------------------------
+
+
+def test_validate_on_the_command_line_imports_no_web_database_or_transport_code(tmp_path: Path) -> None:
+    # Importing these took longer than validating a message; the command needs none of them.
+    path = _write(tmp_path, "WMO301.xml", our_example("WMO301"))
+    probe = ("import sys; from gateway.cli import main; code = main(['validate', sys.argv[1]]); "
+             "print(sorted(m for m in sys.modules if m.partition('.')[0] in "
+             "('fastapi', 'starlette', 'sqlalchemy', 'uvicorn', 'httpx', 'pydantic', 'pydantic_settings') "
+             "or m.startswith(('gateway.api', 'gateway.admin', 'gateway.store', 'gateway.transport', "
+             "'gateway.ingest', 'gateway.hub', 'gateway.serve', 'gateway.settings')))); sys.exit(code)")
+    proc = subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_other_commands_are_still_listed_and_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    hulp = capsys.readouterr().out
+    assert all(commando in hulp for commando in ("validate", "regels", "retour", "serve", "db", "audit"))
+
+
+def test_rules_run_once_per_message_yield_anchors_their_anchor_path_selects_in_document_order() -> None:
+    """A `per_bericht` rule locates its own anchors; they must be the ones the declared anchor path selects,
+    or the findings would be ordered (and the rule documented) differently from what it checks."""
+    import copy
+    from typing import Any
+
+    from gateway.demo.generate import declaratie
+    from gateway.validation import safe_xml
+    from gateway.validation.rules.registry import RuleContext, _plan
+    from gateway.validation.validator import detect
+
+    root = safe_xml.parse(declaratie(40, 3)).root
+    prestaties = root.findall(".//{*}Prestatie")
+
+    def veld(prestatie: Any, naam: str) -> Any:
+        return prestatie.find(f".//{{*}}{naam}")
+
+    def vorig(prestatie: Any, van: Any) -> None:
+        veld(prestatie, "DebetCredit").text = "C"
+        nummer = veld(prestatie, "ReferentieNummer")
+        nummer.addnext(copy.deepcopy(nummer))
+        nummer.getnext().tag = nummer.tag.replace("ReferentieNummer", "VorigReferentieNummer")
+        nummer.getnext().text = veld(van, "ReferentieNummer").text
+
+    veld(prestaties[0], "DebetCredit").text = "C"  # CD060
+    veld(prestaties[2], "ProductTarief").getparent().remove(veld(prestaties[2], "ProductTarief"))  # CD087
+    veld(prestaties[3], "Begindatum").text = "2020-05-01"  # CS100, CS337
+    veld(prestaties[4], "Einddatum").text = "2026-04-01"  # TR137
+    prestaties[5].addnext(copy.deepcopy(prestaties[5]))  # TR101, TR416
+    vorig(prestaties[8], prestaties[6])  # TR316
+    vorig(prestaties[9], prestaties[6])  # TR315
+    bericht = detect(root)
+    assert bericht is not None
+    ctx = RuleContext(bericht, root)
+    gecontroleerd: set[str] = set()
+    for _order, rule, anchors in _plan(bericht).rules:
+        if not rule.per_bericht:
+            continue
+        toegestaan = {el: i for i, el in enumerate(anchors(root))}
+        gevonden = [anchor for anchor, _fault in rule.check(ctx)]  # type: ignore[call-arg]
+        assert all(anchor in toegestaan for anchor in gevonden), rule.code
+        assert [toegestaan[a] for a in gevonden] == sorted(toegestaan[a] for a in gevonden), rule.code
+        if gevonden:
+            gecontroleerd.add(rule.code)
+    assert {"CD060", "CD087", "CS100", "CS337", "TR137", "TR315", "TR316", "TR416"} <= gecontroleerd
+
+
+@pytest.mark.parametrize("verschuiving", [0, 1, 1000, 2047, 2048, 2049, 4095])
+def test_a_value_one_character_over_the_text_limit_is_refused_wherever_it_lies(verschuiving: int) -> None:
+    # The byte scan looks at aligned windows; a too long value must be caught at any offset against them.
+    import re
+
+    from gateway.validation import safe_xml
+
+    def met_commentaar(tekst: bytes) -> bytes:
+        opvulling = b"<!--" + b" " * verschuiving + b"-->"  # moves the value against the windows
+        return re.sub(rb"<Commentaar>[^<]*", opvulling + b"<Commentaar>" + tekst, our_example("WMO315"), count=1)
+
+    with pytest.raises(safe_xml.XmlRefused):
+        safe_xml.parse(met_commentaar(b"x" * (safe_xml.MAX_TEKST + 1)))
+    assert safe_xml.parse(met_commentaar(b"x" * safe_xml.MAX_TEKST)).root is not None
+
+
+def test_the_element_limit_is_exact_whatever_the_byte_bounds_say() -> None:
+    from gateway.validation import safe_xml
+
+    grens = safe_xml.max_elementen(100_000)
+    tot_de_grens = b"<Bericht>" + b"<a></a>" * (grens - 1) + b"</Bericht>"  # every end tag counts as a `<`
+    assert safe_xml.parse(tot_de_grens, max_bytes=100_000).root is not None
+    with pytest.raises(safe_xml.XmlRefused):
+        safe_xml.parse(tot_de_grens.replace(b"<a></a>", b"<a></a><b/>", 1), max_bytes=100_000)

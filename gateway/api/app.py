@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -14,11 +16,14 @@ from sqlalchemy import Engine, text
 
 from gateway import __version__
 from gateway.api import problems
+from gateway.api.declaraties import router as declaraties_router
 from gateway.api.guards import BodyTimeout, NoStore
 from gateway.api.models import Gezondheid
 from gateway.api.observability import Metrics, request_middleware
 from gateway.api.routes import router
 from gateway.api.service import GatewayService
+from gateway.ingest.ontvang import Ontvanger
+from gateway.ingest.schrijver import Schrijver
 from gateway.settings import Settings, get_settings
 from gateway.store.db import at_head, make_engine, make_session_factory
 
@@ -28,16 +33,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
     metrics = Metrics()
     sessions = make_session_factory(engine)
+    cross_rules = _cross_rules(settings)
+    # One writer per process: every received message is judged in its request's thread and committed by the
+    # writer in groups (gateway/ingest/schrijver.py).
+    schrijver = Schrijver(sessions, cross_rules=cross_rules)
+    ontvanger = Ontvanger(sessions, cross_rules=cross_rules, max_bytes=settings.max_bericht_bytes,
+                          namens=frozenset(settings.identiteit) or None, schrijver=schrijver)
+
+    @contextlib.asynccontextmanager
+    async def levensloop(app: FastAPI) -> AsyncIterator[None]:
+        schrijver.start()
+        try:
+            yield
+        finally:
+            schrijver.stop()
+
     app = FastAPI(
         title="iwmo-gateway",
         version=__version__,
         description="Berichtenverkeer iWmo 3.2 tussen gemeenten en zorgaanbieders: indienen, valideren, "
                     "retourberichten, inbox en audit trail.",
+        lifespan=levensloop,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.metrics = metrics
-    app.state.service = GatewayService(settings, sessions, metrics, cross_rules=_cross_rules(settings))
+    app.state.schrijver = schrijver
+    app.state.service = GatewayService(settings, sessions, metrics, cross_rules=cross_rules, ontvanger=ontvanger)
     # Innermost first: the body deadline sits inside the logging middleware, whose task group would otherwise
     # wrap its 408 in an ExceptionGroup that no handler matches.
     app.add_middleware(BodyTimeout, totaal_s=settings.body_timeout_s, chunk_s=settings.body_chunk_timeout_s)
@@ -45,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NoStore)
     problems.install(app)
     app.include_router(router)
+    app.include_router(declaraties_router)
 
     @app.get("/health", response_model=Gezondheid, tags=["beheer"], summary="Leeft het proces?")
     def health() -> Gezondheid:

@@ -19,7 +19,8 @@ from typing import Any
 from fastapi import Request
 
 from gateway.api.problems import ProblemError
-from gateway.store.repository import INGEKORT_PREFIX_BYTES, Ingekort
+from gateway.ingest.oordeel import Ingekort
+from gateway.store.repository import INGEKORT_PREFIX_BYTES
 from gateway.validation.findings import Finding
 
 # An iWmo message nests about ten levels; as JSON (lists add a level) well under twenty. Sixty-four leaves

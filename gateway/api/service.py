@@ -7,7 +7,6 @@ admin pages, transport inbox) applies the same ones.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +17,16 @@ from gateway.api.auth import Principal
 from gateway.api.models import AuditEvent, Bericht, BerichtDetail, Fout, Inzending, Links, Pagina, Validatie
 from gateway.api.observability import Metrics
 from gateway.api.problems import ProblemError
+from gateway.ingest.beslissing import NaAntwoord
+from gateway.ingest.ontvang import Ontvanger
+from gateway.ingest.oordeel import Ingekort, Oordeel
+from gateway.ingest.vastlegging import CrossRules, Na
 from gateway.messages import json_xml
 from gateway.settings import Settings
 from gateway.standard import catalogue
-from gateway.store import apikeys, queries, repository, retentie
+from gateway.store import apikeys, queries, retentie
 from gateway.store import models as m
-from gateway.validation import safe_xml
 from gateway.validation.findings import Finding
-from gateway.validation.validator import detect, validate
 
 NIET_GEVONDEN = "Bericht niet gevonden."
 
@@ -42,15 +43,21 @@ ONGELDIGE_CURSOR = "Ongeldige cursor; begin opnieuw zonder cursor."
 
 class GatewayService:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], metrics: Metrics,
-                 cross_rules: repository.CrossRules | None = None):
+                 cross_rules: CrossRules | None = None, ontvanger: Ontvanger | None = None):
         self.settings = settings
         self.sessions = sessions
         self.metrics = metrics
         self.cross_rules = cross_rules
+        # The receive use case; the app gives it the process's writer (group commit).
+        self.ontvanger = ontvanger or Ontvanger(sessions, cross_rules=cross_rules,
+                                                max_bytes=settings.max_bericht_bytes,
+                                                namens=frozenset(settings.identiteit) or None)
         # A JSON or XML body may carry a message of up to the message limit plus envelope overhead.
         self.max_request_bytes = settings.max_bericht_bytes + 1024 * 1024
-        # Set by the transport when it is installed: queue an accepted message for its addressee (id, actor).
-        self.na_acceptatie: Callable[[str, str], None] | None = None
+        # Set by the transport when it is installed, and run in the message's own transaction: queue an
+        # accepted submission for its addressee; queue a message the gateway built (a WMO325).
+        self.na_acceptatie: Na | None = None
+        self.na_uitgaand: NaAntwoord | None = None
 
     # -- identity -------------------------------------------------------------------------------
     def authenticate(self, key: str) -> Principal | None:
@@ -73,36 +80,21 @@ class GatewayService:
             raise ProblemError(422, "Het JSON-bericht levert geen geldig iWmo-bericht op; er is niets opgeslagen.",
                                errors=refused.findings) from None
 
-    def _check_sender(self, data: bytes | repository.Ingekort, caller: Principal) -> None:
+    def _check_sender(self, oordeel: Oordeel, caller: Principal) -> None:
+        """A party submits only its own messages; unreadable bytes are the caller's, nothing to compare."""
+        verzender = oordeel.verzender
+        if oordeel.bericht is not None and verzender is not None and verzender != caller.party:
+            raise ProblemError(
+                403, f"Deze sleutel hoort bij {caller.party}; dit {oordeel.bericht.naam}-bericht wordt verzonden "
+                     f"door {verzender}. Een partij dient alleen eigen berichten in.",
+            )
+
+    def submit(self, data: bytes | Ingekort, caller: Principal) -> Inzending:
         if caller.party is None:
             raise ProblemError(403, "Een beheerderssleutel dient geen berichten in; gebruik de sleutel van de partij.")
-        if isinstance(data, repository.Ingekort):
-            return  # too large to read: stored as TE_GROOT under the caller's name, nothing to compare
-        try:
-            parsed = safe_xml.parse(data, max_bytes=self.settings.max_bericht_bytes)
-        except safe_xml.XmlRefused:
-            return  # unreadable: stored as rejected under the caller's name, nothing to compare
-        bericht = detect(parsed.root)
-        if bericht is None:
-            return
-        from gateway.store.keys import extract
-
-        kop = extract(parsed.root)
-        if kop.afzender and kop.ontvanger:
-            verzender, _ = bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)
-            if verzender != caller.party:
-                raise ProblemError(
-                    403, f"Deze sleutel hoort bij {caller.party}; dit {bericht.naam}-bericht wordt verzonden door "
-                         f"{verzender}. Een partij dient alleen eigen berichten in.",
-                )
-
-    def submit(self, data: bytes | repository.Ingekort, caller: Principal) -> Inzending:
-        self._check_sender(data, caller)
-        received = repository.receive(self.sessions, data, party=caller.actor, cross_rules=self.cross_rules,
-                                      max_bytes=self.settings.max_bericht_bytes,
-                                      namens=frozenset(self.settings.identiteit) or None)
-        if not received.duplicaat and received.status == "accepted" and self.na_acceptatie is not None:
-            self.na_acceptatie(received.id, caller.actor)
+        oordeel = self.ontvanger.beoordeel(data)  # parse, XSD, rules and retour: before any transaction
+        self._check_sender(oordeel, caller)
+        received = self.ontvanger.ontvang(oordeel, party=caller.actor, na=self.na_acceptatie)
         if not received.duplicaat:
             self.metrics.berichten.labels(received.bericht or "onbekend", received.status).inc()
             for f in received.errors:
@@ -112,12 +104,10 @@ class GatewayService:
             errors=[Fout(**f.to_json()) for f in received.errors], links=_links(received.id, received.retour_id),
         )
 
-    def dry_run(self, data: bytes | repository.Ingekort) -> Validatie:
-        max_bytes = self.settings.max_bericht_bytes
-        uitslag = (repository.uitslag_te_groot(data, max_bytes) if isinstance(data, repository.Ingekort)
-                   else validate(data, max_bytes=max_bytes))
+    def dry_run(self, data: bytes | Ingekort) -> Validatie:
+        uitslag = self.ontvanger.beoordeel(data).uitslag
         return Validatie(bericht=uitslag.bericht.naam if uitslag.bericht else None, valid=uitslag.valid,
-                         errors=[Fout(**f.to_json()) for f in uitslag.errors])
+                         errors=[Fout(**f.to_json()) for f in uitslag.bevindingen])
 
     # -- reading --------------------------------------------------------------------------------
     def _readable(self, session: Session, bericht_id: str, caller: Principal) -> m.Bericht:

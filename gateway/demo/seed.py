@@ -1,6 +1,6 @@
 """Loads the example conversation into a store, so a fresh demo gateway has something to show.
 
-The messages go through the same door as any submission (`repository.receive`: XSD, rules, cross rules,
+The messages go through the same door as any submission (`gateway.ingest`: XSD, rules, cross rules,
 retourbericht, audit), in the order of their Dagtekening, each submitted by its own Afzender. One extra start
 for a toewijzing the gemeente never sent shows what a rejected message looks like (TR019).
 """
@@ -15,8 +15,9 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.ingest.ontvang import receive
 from gateway.settings import Settings
-from gateway.store import apikeys, repository
+from gateway.store import apikeys
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.history import cross_rules_for
 from gateway.store.models import ApiKey
@@ -88,7 +89,7 @@ def seed_conversatie(settings: Settings) -> list[tuple[str, str, list[str]]]:
     cross_rules = cross_rules_for(settings)
     uitkomst = []
     for data in [*(voorbeeld(n) for n in VOLGORDE), afgewezen_start()]:
-        r = repository.receive(sessions, data, party=afzender(data), cross_rules=cross_rules,
+        r = receive(sessions, data, party=afzender(data), cross_rules=cross_rules,
                                max_bytes=settings.max_bericht_bytes)
         uitkomst.append((r.bericht or "?", r.status, sorted({f.code for f in r.errors})))
     return uitkomst

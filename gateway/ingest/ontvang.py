@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.ingest.oordeel import Oordeel, beoordeel
+from gateway.ingest.oordeel import Ingekort, Oordeel, beoordeel
 from gateway.ingest.schrijver import Schrijver
 from gateway.ingest.vastlegging import Aanlevering, CrossRules, Na, Received, Vooraf, leg_vast
 from gateway.store.wekker import meld_wijziging
@@ -27,11 +27,11 @@ class Ontvanger:
         self.schrijver = schrijver
         self.retour_dagtekening = retour_dagtekening
 
-    def beoordeel(self, data: bytes) -> Oordeel:
+    def beoordeel(self, data: bytes | Ingekort) -> Oordeel:
         return beoordeel(data, max_bytes=self.max_bytes, namens=self.namens,
                          retour_dagtekening=self.retour_dagtekening)
 
-    def ontvang(self, bericht: bytes | Oordeel, *, party: str, richting: str = "in", vooraf: Vooraf | None = None,
+    def ontvang(self, bericht: bytes | Ingekort | Oordeel, *, party: str, richting: str = "in", vooraf: Vooraf | None = None,
                 na: Na | None = None) -> Received:
         oordeel = bericht if isinstance(bericht, Oordeel) else self.beoordeel(bericht)
         aanlevering = Aanlevering(oordeel, party=party, richting=richting, vooraf=vooraf, na=na)
@@ -49,7 +49,7 @@ def schrijf_los(sessions: sessionmaker[Session], aanlevering: Aanlevering, *,
     return uitkomst
 
 
-def receive(sessions: sessionmaker[Session], data: bytes, *, party: str, richting: str = "in",
+def receive(sessions: sessionmaker[Session], data: bytes | Ingekort, *, party: str, richting: str = "in",
             cross_rules: CrossRules | None = None, max_bytes: int | None = None,
             retour_dagtekening: dt.date | None = None, namens: frozenset[str] | None = None) -> Received:
     """Judge and store one message, committed before it returns; unreadable and rejected messages are stored

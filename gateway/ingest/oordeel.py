@@ -18,17 +18,35 @@ from lxml import etree
 from gateway.messages.retour import GeenRetourbericht, build_retourbericht
 from gateway.standard import catalogue
 from gateway.store.keys import Kop, extract
-from gateway.validation.findings import Finding
+from gateway.validation.findings import TE_GROOT, Finding
 from gateway.validation.validator import Uitslag, validate
+
+
+@dataclass(frozen=True)
+class Ingekort:
+    """A body over the size limit that was not kept whole: its digest and size, and its first bytes."""
+
+    prefix: bytes
+    sha256: str
+    size: int
+
+
+def uitslag_te_groot(body: Ingekort, max_bytes: int | None) -> Uitslag:
+    """The verdict on a body too large to keep: TE_GROOT, as the safe parser would have said."""
+    grens = f"de grens is {max_bytes} bytes" if max_bytes is not None else "dat is boven de grens"
+    return Uitslag(bericht=None, errors=[Finding(
+        code=TE_GROOT, melding=f"Het bericht is {body.size} bytes; {grens}. Splits het bericht (bijvoorbeeld een "
+                               "declaratie per periode) of verhoog IWMO_MAX_BERICHT_BYTES.")])
 
 
 @dataclass
 class Oordeel:
     """One judged message: the bytes, what the checks without a database found, and its retourbericht."""
 
-    data: bytes
-    sha256: str
+    data: bytes  # what is stored: the whole body, or the prefix of one too large to keep
+    sha256: str  # of the whole body as it arrived
     uitslag: Uitslag
+    grootte: int = 0  # of the whole body as it arrived
     kop: Kop | None = None
     retour: bytes | None = None  # for `uitslag.errors`; None when the message gets no retourbericht here
     retour_dagtekening: dt.date | None = None
@@ -73,12 +91,16 @@ def _bouw(tree: etree._ElementTree, errors: list[Finding], dagtekening: dt.date 
         return None
 
 
-def beoordeel(data: bytes, *, max_bytes: int | None = None, namens: frozenset[str] | None = None,
+def beoordeel(data: bytes | Ingekort, *, max_bytes: int | None = None, namens: frozenset[str] | None = None,
               retour_dagtekening: dt.date | None = None) -> Oordeel:
     """`namens`: the parties this gateway answers for. A heenbericht addressed to another organisation gets
-    its retourbericht from that organisation, so none is built here. None: this gateway answers for all."""
+    its retourbericht from that organisation, so none is built here. None: this gateway answers for all.
+    An `Ingekort` (a body the caller would not hold whole) is judged TE_GROOT without being read."""
+    if isinstance(data, Ingekort):
+        return Oordeel(data=data.prefix, sha256=data.sha256, uitslag=uitslag_te_groot(data, max_bytes),
+                       grootte=data.size)
     uitslag = validate(data, max_bytes=max_bytes)
-    oordeel = Oordeel(data=data, sha256=hashlib.sha256(data).hexdigest(), uitslag=uitslag,
+    oordeel = Oordeel(data=data, sha256=hashlib.sha256(data).hexdigest(), uitslag=uitslag, grootte=len(data),
                       retour_dagtekening=retour_dagtekening)
     if uitslag.tree is None:
         return oordeel

@@ -9,7 +9,7 @@ store adds findings).
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,16 +28,9 @@ from gateway.ingest.oordeel import Oordeel
 from gateway.standard import catalogue
 from gateway.store import audit
 from gateway.store.history import file_facts, history_van, vergeet_history
-from gateway.store.keys import Kop, extract
 from gateway.store.lifecycle import Status, transition
-from gateway.store.models import (
-    Bericht,
-    BerichtSleutel,
-    Bevinding,
-    DeclaratieVerwerking,
-    IdentificatieClaim,
-    utcnow,
-)
+from gateway.store.models import Bericht, Bevinding, DeclaratieVerwerking, IdentificatieClaim, utcnow
+from gateway.store.repository import eigen_en_begrensd, findings_of, link_answer, new_row, store_outgoing
 from gateway.validation.findings import Finding, begrens
 
 DECLARATIE = catalogue.get("WMO323")
@@ -84,82 +77,6 @@ def _tr056() -> Finding:
                    melding=TR056_MELDING)
 
 
-def _findings_of(row: Bericht) -> list[Finding]:
-    return [Finding(code=b.code, retourcode=b.retourcode, locatie=tuple(b.locatie or ()), melding=b.melding)
-            for b in row.bevindingen]
-
-
-def new_row(data: bytes, digest: str, bericht: catalogue.Berichttype | None, kop: Kop | None, *, party: str,
-            richting: str, status: str = Status.RECEIVED) -> Bericht:
-    row = Bericht(id=str(uuid.uuid4()), richting=richting, status=status, raw=data, sha256=digest, size=len(data),
-                  submitted_by=party, berichttype=bericht.naam if bericht else None)
-    if kop is not None:
-        row.berichtcode = kop.berichtcode
-        row.afzender, row.ontvanger = kop.afzender, kop.ontvanger
-        row.dagtekening = kop.dagtekening
-        row.identificatie = kop.identificatie_retour or kop.identificatie
-        if bericht and kop.afzender and kop.ontvanger:
-            row.verzender, row.adressaat = bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)
-        sleutels = set(kop.sleutels)
-        if kop.identificatie_retour and kop.identificatie:
-            sleutels.add(("HeenIdentificatie", kop.identificatie))  # a retour names its heenbericht (IV028)
-        row.sleutels = [BerichtSleutel(kind=k, value=v) for k, v in sorted(sleutels)]
-    row.conversatie_id = row.id
-    return row
-
-
-def _heen_identificatie(row: Bericht) -> str | None:
-    return next((s.value for s in row.sleutels if s.kind == "HeenIdentificatie"), None)
-
-
-def link_answer(session: Session, row: Bericht) -> None:
-    """Tie a retourbericht to its heenbericht and a WMO325 to its WMO323 (conversation), where known."""
-    b = catalogue.BERICHTEN.get(row.berichttype or "")
-    if b is None:
-        return
-    if b.soort is catalogue.Soort.RETOUR and b.antwoord_op:
-        heen_code = catalogue.get(b.antwoord_op).berichtcode
-        heen = session.scalars(
-            select(Bericht).where(Bericht.berichtcode == heen_code, Bericht.afzender == row.afzender,
-                                  Bericht.identificatie == _heen_identificatie(row)).order_by(Bericht.created_at)
-        ).first()
-    elif b.naam == "WMO325":
-        decl = next((s.value for s in row.sleutels if s.kind == "DeclaratieIdentificatie"), None)
-        heen = session.scalars(
-            select(Bericht).where(Bericht.berichttype == "WMO323",
-                                  Bericht.afzender == row.ontvanger, Bericht.identificatie == decl)
-            .order_by(Bericht.created_at)
-        ).first()
-    else:
-        return
-    if heen is not None:
-        row.antwoord_op_id = heen.id
-        row.conversatie_id = heen.conversatie_id
-
-
-def store_outgoing(session: Session, data: bytes, *, actor: str, antwoord_op: Bericht | None = None,
-                   digest: str | None = None) -> Bericht:
-    """Store a message the gateway itself built (a retourbericht, a WMO325), in the caller's transaction.
-
-    It is accepted at once: our builders make schema-valid messages (their tests prove it), so it is read for
-    its keys, not validated again."""
-    import hashlib
-
-    root = etree.fromstring(data)  # our own bytes: no entities, no DTD
-    from gateway.validation.validator import detect
-
-    row = new_row(data, digest or hashlib.sha256(data).hexdigest(), detect(root), extract(root), party=actor,
-                  richting="uit")
-    if antwoord_op is not None:
-        row.antwoord_op_id = antwoord_op.id
-        row.conversatie_id = antwoord_op.conversatie_id
-    session.add(row)
-    audit.append(session, actor=actor, action="aangemaakt", bericht_id=row.id, to_state=Status.RECEIVED,
-                 details={"bericht": row.berichttype, "antwoord_op": row.antwoord_op_id})
-    transition(session, row, Status.ACCEPTED, actor=actor, action="beoordeeld")
-    return row
-
-
 def _bestaand(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], Bericht]:
     """The stored messages these exact bytes already are, per (party, sha256): one query for the group."""
     digests = {a.oordeel.sha256 for a in aanleveringen}
@@ -187,7 +104,7 @@ def _geclaimd(session: Session, claims: set[tuple[str, str, str]], row: Bericht)
 def _duplicaat(session: Session, row: Bericht) -> Received:
     retour = session.scalars(
         select(Bericht.id).where(Bericht.antwoord_op_id == row.id, Bericht.richting == "uit")).first()
-    return Received(row.id, row.status, row.berichttype, _findings_of(row), True, retour)
+    return Received(row.id, row.status, row.berichttype, findings_of(row), True, retour)
 
 
 @dataclass
@@ -212,11 +129,20 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     if o.uitslag.xsd_valid and o.bericht is not None and cross_rules is not None and root is not None:
         errors += cross_rules(o.bericht, root, session)
 
-    row = new_row(o.data, o.sha256, o.bericht, o.kop, party=a.party, richting=a.richting)
+    row = new_row(o.data, digest=o.sha256, size=o.grootte, bericht=o.bericht, kop=o.kop, party=a.party,
+                  richting=a.richting)
+    if (vreemd := eigen_en_begrensd(row, o.bericht, a.party)) is not None:
+        errors.append(vreemd)
     session.add(row)
+    details: dict[str, object] = {"bericht": row.berichttype, "sha256": o.sha256, "grootte": o.grootte}
+    if row.ingekort:  # what is kept is a prefix: its own digest lets a verifier check the stored bytes
+        details["bewaard"] = {"grootte": len(row.raw), "sha256": hashlib.sha256(row.raw).hexdigest()}
+    if row.geclaimde_afzender:
+        details["geclaimde_afzender"] = row.geclaimde_afzender
     audit.append(session, actor=a.party, action="ontvangen", bericht_id=row.id, to_state=Status.RECEIVED,
-                 details={"bericht": row.berichttype, "sha256": o.sha256, "grootte": len(o.data)})
-    if o.bericht is not None and (o.bericht.soort is catalogue.Soort.RETOUR or o.bericht.naam == "WMO325"):
+                 details=details)
+    if vreemd is None and o.bericht is not None and (o.bericht.soort is catalogue.Soort.RETOUR
+                                                     or o.bericht.naam == "WMO325"):
         session.flush()  # its heenbericht may be earlier in this very group
         link_answer(session, row)
 
@@ -245,15 +171,19 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     if verdict is Status.ACCEPTED and o.bericht and root is not None:
         file_facts(session, row.id, o.bericht, root, geweigerd=verwerking.geweigerd if verwerking else (),
                    afwijzingen=verwerking.afwijzingen() if verwerking else None)
-    details: dict[str, object] = {"codes": sorted({f.code for f in errors})}
+    oordeel: dict[str, object] = {"codes": sorted({f.code for f in errors})}
     if verwerking is not None:
-        details["verwerking"] = str(verwerking.soort)
-    transition(session, row, verdict, actor="system", action="beoordeeld", details=details)
+        oordeel["verwerking"] = str(verwerking.soort)
+    transition(session, row, verdict, actor="system", action="beoordeeld", details=oordeel)
+
+    if verdict is Status.ACCEPTED and row.berichttype == "WMO325" and row.antwoord_op_id:
+        _beantwoordt_declaratie(session, row)
 
     retour_id = None
-    if (retour := o.retourbericht(errors)) is not None:
+    # No retourbericht for a message another sender is named in: it would go to a party that sent nothing.
+    if vreemd is None and (retour := o.retourbericht(errors)) is not None:
         retour_id = store_outgoing(session, retour, actor="system", antwoord_op=row).id
-    if verwerking is not None and root is not None:
+    if verwerking is not None and root is not None and vreemd is None:
         retour_id = _declaratie(session, row, root, verwerking, antwoorden=o.voor_ons) or retour_id
     received = Received(row.id, row.status, row.berichttype, bewaard, False, retour_id)
     if a.na is not None:
@@ -275,6 +205,13 @@ def _declaratie(session: Session, row: Bericht, root: etree._Element, verwerking
     antwoord = store_outgoing(session, antwoord_niet_verwerkt(root, verwerking), actor="system", antwoord_op=row)
     dv.antwoord_id, dv.totaal_toegekend, dv.beantwoord_at = antwoord.id, 0, utcnow()
     return antwoord.id
+
+
+def _beantwoordt_declaratie(session: Session, antwoord: Bericht) -> None:
+    """A WMO325 that a back-office wrote itself answers its 323 as well: no second answer can be built."""
+    dv = session.get(DeclaratieVerwerking, antwoord.antwoord_op_id)
+    if dv is not None and dv.antwoord_id is None:
+        dv.antwoord_id, dv.beantwoord_at = antwoord.id, utcnow()
 
 
 def leg_vast(session: Session, aanleveringen: list[Aanlevering], *,

@@ -90,7 +90,7 @@ CrossRules = Callable[[catalogue.Berichttype, etree._Element, Session], list[Fin
 
 
 def cross_rules_for(settings: Settings, today: dt.date | None = None) -> CrossRules:
-    """The callable `repository.receive` runs after the in-message rules, in the configured mode."""
+    """The callable the receive use case (gateway.ingest) runs after the in-message rules, in the configured mode."""
 
     def run(bericht: catalogue.Berichttype, root: etree._Element, session: Session) -> list[Finding]:
         return run_cross_rules(bericht, root, history_van(session), mode=settings.mode, today=today)

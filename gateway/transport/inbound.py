@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.api.auth import Principal
 from gateway.api.deps import principal
 from gateway.api.problems import PROBLEM_RESPONSES
+from gateway.ingest.vastlegging import Received
 from gateway.settings import Settings
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht
@@ -137,19 +138,24 @@ class TransportIngang:
             return _xsd_fout(e, aankomst)
         return Response(_lege_soap(), media_type=SOAP_XML)
 
-    def na_acceptatie(self, bericht_id: str, actor: str) -> None:
-        """An accepted API submission for another organisation goes into the outbox; a WMO325 also closes its
-        WMO323 (the back-office answered it)."""
-        with self.sessions() as session, session.begin():
-            row = session.get(Bericht, bericht_id)
-            if row is None:
-                return
-            aflevering = plan_als_nodig(session, row, self.routes, actor=actor, eigen_partijen=self.eigen)
-            if aflevering is not None and row.berichttype == "WMO325" and row.antwoord_op_id:
-                declaratie = session.get(Bericht, row.antwoord_op_id)
-                if declaratie is not None and declaratie.status == Status.ACCEPTED:
-                    transition(session, declaratie, Status.ANSWERED, actor=actor, action="declaratie_beantwoord",
-                               details={"antwoord": row.id})
+    def na_acceptatie(self, session: Session, row: Bericht, ontvangen: Received) -> None:
+        """In the submission's own transaction: an accepted message for another organisation goes into the
+        outbox; a WMO325 also closes its WMO323 (the back-office answered it)."""
+        if ontvangen.duplicaat or row.status != Status.ACCEPTED:
+            return
+        session.flush()  # the planner reads the row back
+        aflevering = plan_als_nodig(session, row, self.routes, actor=row.submitted_by, eigen_partijen=self.eigen)
+        if aflevering is not None and row.berichttype == "WMO325" and row.antwoord_op_id:
+            declaratie = session.get(Bericht, row.antwoord_op_id)
+            if declaratie is not None and declaratie.status == Status.ACCEPTED:
+                transition(session, declaratie, Status.ANSWERED, actor=row.submitted_by,
+                           action="declaratie_beantwoord", details={"antwoord": row.id})
+
+    def na_uitgaand(self, session: Session, row: Bericht) -> None:
+        """A message the gateway built on a party's behalf (a WMO325 from the gemeente's decision) is queued
+        for its addressee in the same transaction."""
+        session.flush()
+        plan_als_nodig(session, row, self.routes, actor=row.submitted_by, eigen_partijen=self.eigen)
 
 
 # -- HTTP --------------------------------------------------------------------------------------------------
@@ -231,10 +237,11 @@ def install(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     service = app.state.service
     routes = routes_uit(settings)
-    inbox = Inbox(service.sessions, routes, cross_rules=service.cross_rules, max_bytes=settings.max_bericht_bytes,
-                  eigen_partijen=frozenset(settings.identiteit))
+    inbox = Inbox(service.sessions, routes, eigen_partijen=frozenset(settings.identiteit),
+                  ontvanger=service.ontvanger)
     ingang = TransportIngang(settings, service.sessions, inbox, routes)
     app.state.transport = ingang
     service.na_acceptatie = ingang.na_acceptatie
+    service.na_uitgaand = ingang.na_uitgaand
     app.state.metrics.registry.register(AchterstalligCollector(service.sessions))
     app.include_router(router)

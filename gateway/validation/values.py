@@ -8,6 +8,7 @@ characters only.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -63,6 +64,7 @@ def date_num(el: etree._Element | None) -> float:
     return date_num_text(raw(el))
 
 
+@functools.lru_cache(maxsize=4096)  # a declaratie repeats the ~30 dates of its month over thousands of lines
 def date_num_text(text: str | None) -> float:
     """`date_num` of an element whose raw text is given (None: absent)."""
     return NAN if text is None else num(text.replace("-", ""))
@@ -73,26 +75,31 @@ def date_num10(el: etree._Element | None) -> float:
     return date_num10_text(raw(el))
 
 
+@functools.lru_cache(maxsize=4096)
 def date_num10_text(text: str | None) -> float:
     """`date_num10` of an element whose raw text is given (None: absent)."""
     return NAN if text is None else num(text[:10].replace("-", ""))
 
 
+# Every comparison with NaN is false, as in XPath: IEEE floats compare that way already, so these are the
+# plain operators; they are named so that a rule reads as the standard's rule-semantics.
+
+
 def lt(a: float, b: float) -> bool:
-    return not (math.isnan(a) or math.isnan(b)) and a < b
+    return a < b
 
 
 def gt(a: float, b: float) -> bool:
-    return lt(b, a)
+    return a > b
 
 
 def le(a: float, b: float) -> bool:
-    return not (math.isnan(a) or math.isnan(b)) and a <= b
+    return a <= b
 
 
 def ge(a: float, b: float) -> bool:
-    return le(b, a)
+    return a >= b
 
 
 def eq(a: float, b: float) -> bool:
-    return not (math.isnan(a) or math.isnan(b)) and a == b
+    return a == b

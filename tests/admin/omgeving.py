@@ -1,6 +1,6 @@
 """A store with something to administer: the demo conversation, rejected messages and one dead letter.
 
-Everything goes through the real doors: `repository.receive` (validation, rules, audit), the outbox with a
+Everything goes through the real doors: `gateway.ingest.ontvang.receive` (validation, rules, audit), the outbox with a
 memory transport that refuses for good (dead letter). Keys for each console role and for a party.
 """
 
@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.demo.seed import afzender, seed_conversatie
+from gateway.ingest.ontvang import receive
 from gateway.settings import Settings
-from gateway.store import apikeys, repository
+from gateway.store import apikeys
 from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
 from gateway.store.models import Bericht
 from gateway.transport.adapter import Resultaat
@@ -57,12 +58,12 @@ def toewijzing_met_fout(identificatie: str) -> bytes:
 
 
 def ontvang(sessions: sessionmaker[Session], data: bytes) -> str:
-    return repository.receive(sessions, data, party=afzender(data)).id
+    return receive(sessions, data, party=afzender(data)).id
 
 
 def maak_dead_letter(sessions: sessionmaker[Session], identificatie: str) -> str:
     data = Msg(our_example("WMO301")).set("Header/BerichtIdentificatie/Identificatie", identificatie).bytes()
-    r = repository.receive(sessions, data, party=afzender(data))
+    r = receive(sessions, data, party=afzender(data))
     assert r.status == "accepted", [f.code for f in r.errors]
     with sessions() as s, s.begin():
         plan(s, s.get(Bericht, r.id), ROUTE, actor="test")

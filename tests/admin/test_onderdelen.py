@@ -13,7 +13,7 @@ from gateway.admin.grafiek import Dag, _schaal_max, staafgrafiek
 from gateway.admin.tijdlijn import bsn_fout
 from gateway.admin.xmlweergave import masker, weergave
 from gateway.demo.seed import afgewezen_start
-from gateway.store import repository
+from gateway.ingest.ontvang import receive
 from tests.admin.conftest import inloggen
 from tests.admin.omgeving import Omgeving, csrf_uit
 from tests.msgedit import Msg
@@ -82,7 +82,7 @@ def test_every_registered_rule_has_an_explanation_with_a_fix_and_its_retourcode_
 
 def test_an_unreadable_message_detail_is_escaped(client: TestClient, omgeving: Omgeving) -> None:
     kapot = b"<Bericht><script>alert('x')</script>"
-    bericht_id = repository.receive(omgeving.sessions, kapot, party="12345678").id
+    bericht_id = receive(omgeving.sessions, kapot, party="12345678").id
     inloggen(client, omgeving.sleutels.viewer)
     pagina = client.get(f"/admin/berichten/{bericht_id}")
     assert pagina.status_code == 200 and "onleesbaar bericht" in pagina.text

@@ -12,10 +12,11 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.ingest.ontvang import receive
+from gateway.ingest.vastlegging import Received
 from gateway.settings import Mode, Settings
 from gateway.store.history import SqlHistory, cross_rules_for
 from gateway.store.models import Bericht, Feit
-from gateway.store.repository import Received, receive
 from tests.cross.keten import (
     START,
     START_LOC,

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import select, text, update
 
 from gateway.cli import main
+from gateway.ingest.ontvang import receive
 from gateway.settings import get_settings
 from gateway.store import audit
 from gateway.store.models import AuditEvent, Bericht
-from gateway.store.repository import receive
 from gateway.store.retentie import opschonen
 from tests.msgedit import Msg
 from tests.reference import our_example

@@ -24,11 +24,11 @@ from sqlalchemy import select, update
 
 from gateway.api.app import create_app
 from gateway.api.observability import JsonFormatter
+from gateway.ingest.ontvang import receive
 from gateway.settings import Settings
 from gateway.store import apikeys
 from gateway.store.db import downgrade, make_engine, make_session_factory, upgrade_to_head
 from gateway.store.models import Bevinding
-from gateway.store.repository import receive
 from gateway.validation import safe_xml, schemas
 from gateway.validation.validator import validate
 from gateway.validation.xsd import bsn_elementen, maskeer_bsn

@@ -25,12 +25,13 @@ from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.api.app import create_app
+from gateway.ingest.ontvang import receive
 from gateway.messages.json_xml import to_json
 from gateway.settings import Settings
 from gateway.store import apikeys
 from gateway.store.db import is_sqlite, make_engine, make_session_factory
 from gateway.store.models import Bericht
-from gateway.store.repository import INGEKORT_PREFIX_BYTES, receive
+from gateway.store.repository import INGEKORT_PREFIX_BYTES
 from gateway.store.retentie import opschonen
 from tests.msgedit import Msg
 from tests.reference import our_example

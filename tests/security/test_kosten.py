@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from gateway import cli
 from gateway.api.app import create_app
 from gateway.demo.generate import declaratie
+from gateway.ingest.ontvang import receive
 from gateway.settings import Settings
 from gateway.store import apikeys
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models import Bevinding
-from gateway.store.repository import receive
 from gateway.validation import safe_xml
 from gateway.validation.findings import BEPERKT, MAX_BEVINDINGEN, XML, XSD, Finding, begrens
 from gateway.validation.validator import validate

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.api.app import create_app
+from gateway.ingest.ontvang import receive
 from gateway.store import queries
 from gateway.store.lifecycle import TRANSITIONS, IllegalTransition, Status, allowed, transition
 from gateway.store.models import Aflevering, AuditEvent, Bericht
-from gateway.store.repository import receive
 from gateway.transport.outbox import requeue, resend
 from tests.admin.conftest import inloggen
 from tests.admin.omgeving import Omgeving, bouw, maak_dead_letter

@@ -9,11 +9,11 @@ import sys
 import pytest
 from sqlalchemy import select, update
 
+from gateway.ingest.ontvang import receive
 from gateway.settings import Mode, Settings
 from gateway.store import audit
 from gateway.store.history import cross_rules_for
 from gateway.store.models import AuditEvent, Bericht, BerichtSleutel, Feit
-from gateway.store.repository import receive
 from gateway.store.retentie import Opgeschoond, inhoud, opschonen
 from tests.msgedit import Msg
 from tests.reference import our_example

@@ -10,11 +10,11 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
+from gateway.ingest.ontvang import receive
 from gateway.store import audit, queries
 from gateway.store.db import at_head, downgrade, make_engine, make_session_factory, upgrade_to_head
 from gateway.store.lifecycle import IllegalTransition, Status, transition
 from gateway.store.models import Bericht, BerichtSleutel
-from gateway.store.repository import receive
 from tests.msgedit import Msg
 from tests.reference import our_example
 

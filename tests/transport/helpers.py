@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.store import repository
+from gateway.ingest.ontvang import receive
 from tests.msgedit import Msg
 from tests.reference import our_example
 
@@ -23,7 +23,7 @@ def opgeslagen(sessions: sessionmaker[Session], naam: str = "WMO301", identifica
     """Store an accepted message as its Afzender submitted it; returns its id."""
     data = variant(naam, identificatie)
     afzender = Msg(data).text("Header/Afzender") or ""
-    r = repository.receive(sessions, data, party=afzender)
+    r = receive(sessions, data, party=afzender)
     assert r.status == "accepted", [f.code for f in r.errors]
     return r.id
 

@@ -241,8 +241,8 @@ def test_workers_on_postgresql_share_the_queue_without_sending_anything_twice(pg
 def test_an_answer_that_overtakes_the_delivery_record_closes_the_message_on_delivery(sessions) -> None:  # type: ignore[no-untyped-def]
     from lxml import etree
 
+    from gateway.ingest.ontvang import receive
     from gateway.messages.retour import build_retourbericht
-    from gateway.store.repository import receive
 
     klok = Klok()
     bericht_id, aflevering_id = _in_wachtrij(sessions, klok)

@@ -9,8 +9,8 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from gateway.ingest.ontvang import receive
 from gateway.messages.retour import build_retourbericht
-from gateway.store import repository
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Aflevering, Bericht
 from gateway.transport.outbox import plan
@@ -93,7 +93,7 @@ def test_watchdog_lists_a_301_from_the_fourth_working_day_and_stops_when_the_302
     with sessions() as session:
         heen = session.get(Bericht, bericht_id)
         retour = build_retourbericht(etree.ElementTree(etree.fromstring(heen.raw)), [], dagtekening=D(2026, 4, 27))
-    repository.receive(sessions, retour, party=AANBIEDER)
+    receive(sessions, retour, party=AANBIEDER)
     with sessions() as session:
         assert achterstallig(session, vandaag=D(2026, 5, 1)) == []
 

@@ -1,17 +1,18 @@
 """In-message rules of the declaratie (WMO323) and the declaratie-antwoord (WMO325).
 
-A declaratie can hold tens of thousands of prestaties, so the texts of every prestatie are read in one pass
-(`_teksten`) and the rules look at those, reaching for elements only to locate a fault; every rule that compares
-lines (TR315, TR316, TR416) or sums them (TR342, TR358) builds one index or one sum per message (`ctx.memo`) and
-looks up from there: linear in the number of prestaties, never a nested loop over all of them. Boundaries and
-locations follow rule-semantics §3; where the validator reads raw text or XPath numbers, so do we (values.py).
+A declaratie can hold tens of thousands of prestaties, so the rules on prestaties are declared `per_bericht`:
+each walks the prestaties' texts, read once for all of them (`RuleContext.regels`), and reaches for elements
+only to locate a fault. Every rule that compares lines (TR315, TR316, TR416) or sums them (TR342, TR358) builds
+one index or one sum per message (`ctx.memo`) and looks up from there: linear in the number of prestaties,
+never a nested loop over all of them. Boundaries and locations follow rule-semantics §3; where the validator
+reads raw text or XPath numbers, so do we (values.py).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from lxml import etree
 
@@ -39,53 +40,23 @@ def _kinderen(el: etree._Element) -> dict[str, etree._Element]:
     return {_naam(c): c for c in el}
 
 
-def _velden(ctx: RuleContext, prestatie: etree._Element) -> dict[str, etree._Element]:
-    """A prestatie's elements by local name: every name occurs once inside a Prestatie (Begindatum only in
-    ProductPeriode, Bedrag only in IngediendBedrag). Built for the prestaties with a fault only: the checks read
-    `_teksten`."""
-    cache = ctx.memo("declaratie.velden", dict)
-    velden = cache.get(prestatie)
-    if velden is None:
-        velden = cache[prestatie] = {el.tag[el.tag.rfind("}") + 1:]: el
-                                     for el in prestatie.iterdescendants(etree.Element)}
-    return velden
-
-
 _PRESTATIE = {"WMO323": PRESTATIE_323, "WMO325": PRESTATIE_325}
+Treffer = tuple[etree._Element, Fault]  # what a per_bericht check yields: the anchor and its fault
 
 
-def _tabel(ctx: RuleContext) -> dict[etree._Element, dict[str, str]]:
-    """Per prestatie of the message, in document order: the raw text (`v.raw`) of each of its elements by local
-    name, as `_velden` names them; an absent element has no entry. One pass over the prestaties, shared by all
-    rules: a declaratie of 10 000 lines has 150 000 such elements, and reading each once is what keeps the rules
-    linear and cheap."""
-    def lees() -> dict[etree._Element, dict[str, str]]:
-        lokaal: dict[str, str] = {}  # tag -> local name, a handful of distinct tags
-        tabel: dict[etree._Element, dict[str, str]] = {}
-        for prestatie in ctx.alle(_PRESTATIE[ctx.bericht.naam]):
-            teksten = tabel[prestatie] = {}
-            for el in prestatie.iterdescendants(etree.Element):
-                tag = el.tag
-                naam = lokaal.get(tag)
-                if naam is None:
-                    naam = lokaal[tag] = tag[tag.rfind("}") + 1:]
-                teksten[naam] = el.text or ""
-        return tabel
-
-    return ctx.memo("declaratie.tabel", lees)
-
-
-def _teksten(ctx: RuleContext, prestatie: etree._Element) -> dict[str, str]:
-    return _tabel(ctx)[prestatie]
+def _prestaties(ctx: RuleContext) -> dict[etree._Element, dict[str, str]]:
+    """The message's prestaties in document order, each with its texts by local name (`RuleContext.regels`):
+    every name occurs once inside a Prestatie (Begindatum only in ProductPeriode, Bedrag only in IngediendBedrag)."""
+    return ctx.regels(_PRESTATIE[ctx.bericht.naam])
 
 
 # --- CD060 ----------------------------------------------------------------------------------------------------
 
-def _cd060(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    teksten = _teksten(ctx, prestatie)
-    if (v.code_text(teksten.get("DebetCredit")) == "C") != v.filled_text(teksten.get("VorigReferentieNummer")):
-        velden = _velden(ctx, prestatie)
-        yield Fault([velden.get("VorigReferentieNummer"), velden.get("DebetCredit")])
+def _cd060(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, tekst in _prestaties(ctx).items():
+        if (v.code_text(tekst.get("DebetCredit")) == "C") != v.filled_text(tekst.get("VorigReferentieNummer")):
+            velden = ctx.velden(prestatie)
+            yield prestatie, Fault([velden.get("VorigReferentieNummer"), velden.get("DebetCredit")])
 
 
 for _bericht, _anchor in (("WMO323", PRESTATIE_323), ("WMO325", PRESTATIE_325)):
@@ -94,6 +65,7 @@ for _bericht, _anchor in (("WMO323", PRESTATIE_323), ("WMO325", PRESTATIE_325)):
         melding="VorigReferentieNummer hoort bij een creditprestatie en alleen daar. Vul bij een credit (DebetCredit "
                 "C) het ReferentieNummer van de debetprestatie die u crediteert in, en laat het bij een debet weg.",
         omschrijving="VorigReferentieNummer is gevuld dan en slechts dan als de prestatie credit is.",
+        per_bericht=True,
     )(_cd060)
 
 
@@ -104,12 +76,14 @@ for _bericht, _anchor in (("WMO323", PRESTATIE_323), ("WMO325", PRESTATIE_325)):
     melding="ProductTarief is verplicht, behalve bij Eenheid 83 (euro's), waar het leeg blijft. Vul het tarief per "
             "eenheid in, of laat het weg als u in euro's declareert.",
     omschrijving="ProductTarief is gevuld dan en slechts dan als Eenheid niet 83 (euro) is.",
+    per_bericht=True,
 )
-def cd087(ctx: RuleContext, eenheid: etree._Element) -> Iterator[Fault]:
-    prestatie = eenheid.getparent()
-    teksten = _teksten(ctx, prestatie)
-    if (v.code_text(teksten.get("Eenheid")) != EENHEID_EURO) != v.filled_text(teksten.get("ProductTarief")):
-        yield Fault([eenheid, _velden(ctx, prestatie).get("ProductTarief")])
+def cd087(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, tekst in _prestaties(ctx).items():
+        eenheid = tekst.get("Eenheid")
+        if eenheid is not None and (v.code_text(eenheid) != EENHEID_EURO) != v.filled_text(tekst.get("ProductTarief")):
+            velden = ctx.velden(prestatie)
+            yield velden["Eenheid"], Fault([velden["Eenheid"], velden.get("ProductTarief")])
 
 
 # --- CS100 ----------------------------------------------------------------------------------------------------
@@ -119,22 +93,29 @@ def _cs100(ctx: RuleContext, begindatum: etree._Element) -> Iterator[Fault]:
         yield Fault([begindatum])
 
 
-for _anchor in (f"{DECLARATIE}/m:DeclaratiePeriode/b:Begindatum", f"{PRESTATIE_323}/m:ProductPeriode/b:Begindatum"):
+def _cs100_prestaties(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, tekst in _prestaties(ctx).items():  # ProductPeriode holds the prestatie's only Begindatum
+        if v.lt(v.date_num_text(tekst.get("Begindatum")), EERSTE_DATUM):
+            begindatum = ctx.velden(prestatie)["Begindatum"]
+            yield begindatum, Fault([begindatum])
+
+
+for _anchor, _check, _per_bericht in (
+    (f"{DECLARATIE}/m:DeclaratiePeriode/b:Begindatum", _cs100, False),
+    (f"{PRESTATIE_323}/m:ProductPeriode/b:Begindatum", _cs100_prestaties, True),
+):
     rule(
         "CS100", retourcode="0001", berichten=["WMO323"], anchor=_anchor,
         melding="Een periode in een iWmo 3.2-declaratie begint op of na 1 januari 2021. Declareer eerdere zorg "
                 "volgens de afspraken die toen golden, niet in dit bericht.",
         omschrijving="Begindatum van DeclaratiePeriode en ProductPeriode ligt op of na 2021-01-01.",
-    )(_cs100)
+        per_bericht=_per_bericht,
+    )(_check)
 
 
 # --- CS325 ----------------------------------------------------------------------------------------------------
 
 def _cs325(ctx: RuleContext, container: etree._Element) -> Iterator[Fault]:
-    teksten = _tabel(ctx).get(container.getparent())  # a prestatie's IngediendBedrag: its only Bedrag
-    if teksten is not None and not (v.eq(v.num(teksten.get("Bedrag")), 0)
-                                    and v.code_text(teksten.get("DebetCredit")) in ("C", "c")):
-        return
     kinderen = _kinderen(container)
     bedrag = kinderen.get("TotaalBedrag", kinderen.get("Bedrag"))
     debetcredit = kinderen.get("DebetCredit")
@@ -142,19 +123,28 @@ def _cs325(ctx: RuleContext, container: etree._Element) -> Iterator[Fault]:
         yield Fault([bedrag, debetcredit])
 
 
+def _cs325_prestaties(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, tekst in _prestaties(ctx).items():  # IngediendBedrag holds the prestatie's Bedrag and DebetCredit
+        if ("IngediendBedrag" in tekst and v.eq(v.num(tekst.get("Bedrag")), 0)
+                and v.code_text(tekst.get("DebetCredit")) in ("C", "c")):
+            velden = ctx.velden(prestatie)
+            yield velden["IngediendBedrag"], Fault([velden.get("Bedrag"), velden.get("DebetCredit")])
+
+
 _CS325 = (
-    ("WMO323", f"{DECLARATIE}/m:TotaalIngediendBedrag"),
-    ("WMO323", f"{PRESTATIE_323}/m:IngediendBedrag"),
-    ("WMO325", f"{ANTWOORD}/m:TotaalIngediendBedrag"),
-    ("WMO325", f"{ANTWOORD}/m:TotaalToegekendBedrag"),
-    ("WMO325", f"{PRESTATIE_325}/m:IngediendBedrag"),
+    ("WMO323", f"{DECLARATIE}/m:TotaalIngediendBedrag", _cs325, False),
+    ("WMO323", f"{PRESTATIE_323}/m:IngediendBedrag", _cs325_prestaties, True),
+    ("WMO325", f"{ANTWOORD}/m:TotaalIngediendBedrag", _cs325, False),
+    ("WMO325", f"{ANTWOORD}/m:TotaalToegekendBedrag", _cs325, False),
+    ("WMO325", f"{PRESTATIE_325}/m:IngediendBedrag", _cs325_prestaties, True),
 )
-for _bericht, _anchor in _CS325:
+for _bericht, _anchor, _check, _per_bericht in _CS325:
     rule(
         "CS325", retourcode="0001", berichten=[_bericht], anchor=_anchor,
         melding="Een bedrag van 0 is altijd debet. Zet DebetCredit op D.",
         omschrijving="Bij een bedrag 0 is DebetCredit D.",
-    )(_cs325)
+        per_bericht=_per_bericht,
+    )(_check)
 
 
 # --- CS337 ----------------------------------------------------------------------------------------------------
@@ -164,22 +154,23 @@ for _bericht, _anchor in _CS325:
     melding="De ProductPeriode van een prestatie ligt binnen één kalendermaand. Splits een prestatie die over een "
             "maandgrens loopt in een prestatie per maand.",
     omschrijving="ProductPeriode ligt binnen één kalendermaand.",
+    per_bericht=True,
 )
-def cs337(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    teksten = _teksten(ctx, prestatie)
-    begin, eind = teksten.get("Begindatum"), teksten.get("Einddatum")
-    b = (begin or "").replace("-", "")
-    e = (eind or "").replace("-", "")
-    # Year and month are two checks: a period from December into January breaks both.
-    ander_jaar = begin is None or eind is None or b[:4] != e[:4]
-    andere_maand = begin is None or eind is None or b[4:6] != e[4:6]
-    if ander_jaar or andere_maand:
-        velden = _velden(ctx, prestatie)
-        elementen = [velden.get("Begindatum"), velden.get("Einddatum")]
-        if ander_jaar:
-            yield Fault(elementen, detail="ander jaar")
-        if andere_maand:
-            yield Fault(elementen, detail="andere maand")
+def cs337(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, tekst in _prestaties(ctx).items():
+        begin, eind = tekst.get("Begindatum"), tekst.get("Einddatum")
+        b = (begin or "").replace("-", "")
+        e = (eind or "").replace("-", "")
+        # Year and month are two checks: a period from December into January breaks both.
+        ander_jaar = begin is None or eind is None or b[:4] != e[:4]
+        andere_maand = begin is None or eind is None or b[4:6] != e[4:6]
+        if ander_jaar or andere_maand:
+            velden = ctx.velden(prestatie)
+            elementen = [velden.get("Begindatum"), velden.get("Einddatum")]
+            if ander_jaar:
+                yield prestatie, Fault(elementen, detail="ander jaar")
+            if andere_maand:
+                yield prestatie, Fault(elementen, detail="andere maand")
 
 
 # --- CS339 ----------------------------------------------------------------------------------------------------
@@ -189,15 +180,16 @@ def cs337(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
     melding="Bij Eenheid 83 (euro's) is het GeleverdVolume het bedrag zelf: vul GeleverdVolume gelijk aan het "
             "IngediendBedrag.",
     omschrijving="Bij Eenheid 83 is GeleverdVolume gelijk aan het IngediendBedrag.",
+    per_bericht=True,
 )
-def cs339(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    teksten = _teksten(ctx, prestatie)
-    if teksten.get("Eenheid") != EENHEID_EURO:
-        return
-    a, b = v.num(teksten.get("GeleverdVolume")), v.num(teksten.get("Bedrag"))
-    if not (math.isnan(a) or math.isnan(b)) and a != b:
-        velden = _velden(ctx, prestatie)
-        yield Fault([velden.get("GeleverdVolume"), velden.get("Bedrag")])
+def cs339(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, tekst in _prestaties(ctx).items():
+        if tekst.get("Eenheid") != EENHEID_EURO:
+            continue
+        a, b = v.num(tekst.get("GeleverdVolume")), v.num(tekst.get("Bedrag"))
+        if not (math.isnan(a) or math.isnan(b)) and a != b:
+            velden = ctx.velden(prestatie)
+            yield prestatie, Fault([velden.get("GeleverdVolume"), velden.get("Bedrag")])
 
 
 # --- CS340 ----------------------------------------------------------------------------------------------------
@@ -245,58 +237,71 @@ def cs340(ctx: RuleContext, periode: etree._Element) -> Iterator[Fault]:
 
 # --- TR137 ----------------------------------------------------------------------------------------------------
 
+_VOOR_BEGIN = "Einddatum ligt voor de Begindatum"
+_NA_DAGTEKENING = "Einddatum ligt na de Dagtekening"
+
+
 def _tr137(ctx: RuleContext, periode: etree._Element) -> Iterator[Fault]:
-    teksten = _tabel(ctx).get(periode.getparent())  # a prestatie's ProductPeriode: its only Begin- and Einddatum
-    if teksten is not None:
-        begin, eind = teksten.get("Begindatum"), teksten.get("Einddatum")
-        if not (v.gt(v.date_num_text(begin), v.date_num10_text(eind))
-                or v.gt(v.date_num_text(eind), ctx.dagtekening10)):
-            return
     kinderen = _kinderen(periode)
-    begindatum, einddatum = kinderen.get("Begindatum"), kinderen.get("Einddatum")
-    if v.gt(v.date_num(begindatum), v.date_num10(einddatum)):
-        yield Fault([begindatum, einddatum], detail="Einddatum ligt voor de Begindatum")
-    if v.gt(v.date_num(einddatum), ctx.dagtekening10):
-        yield Fault([ctx.dagtekening, einddatum], detail="Einddatum ligt na de Dagtekening")
+    begin, eind = kinderen.get("Begindatum"), kinderen.get("Einddatum")
+    if v.gt(v.date_num(begin), v.date_num10(eind)):
+        yield Fault([begin, eind], detail=_VOOR_BEGIN)
+    if v.gt(v.date_num(eind), ctx.dagtekening10):
+        yield Fault([ctx.dagtekening, eind], detail=_NA_DAGTEKENING)
 
 
-for _bericht, _anchor in (("WMO323", f"{DECLARATIE}/m:DeclaratiePeriode"),
-                          ("WMO323", f"{PRESTATIE_323}/m:ProductPeriode"),
-                          ("WMO325", f"{PRESTATIE_325}/m:ProductPeriode")):
+def _tr137_prestaties(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, tekst in _prestaties(ctx).items():  # ProductPeriode holds the prestatie's Begin- and Einddatum
+        if "ProductPeriode" not in tekst:
+            continue
+        voor_begin = v.gt(v.date_num_text(tekst.get("Begindatum")), v.date_num10_text(tekst.get("Einddatum")))
+        na_dagtekening = v.gt(v.date_num_text(tekst.get("Einddatum")), ctx.dagtekening10)
+        if voor_begin or na_dagtekening:
+            velden = ctx.velden(prestatie)
+            periode, begin, eind = velden["ProductPeriode"], velden.get("Begindatum"), velden.get("Einddatum")
+            if voor_begin:
+                yield periode, Fault([begin, eind], detail=_VOOR_BEGIN)
+            if na_dagtekening:
+                yield periode, Fault([ctx.dagtekening, eind], detail=_NA_DAGTEKENING)
+
+
+for _bericht, _anchor, _check, _per_bericht in (
+    ("WMO323", f"{DECLARATIE}/m:DeclaratiePeriode", _tr137, False),
+    ("WMO323", f"{PRESTATIE_323}/m:ProductPeriode", _tr137_prestaties, True),
+    ("WMO325", f"{PRESTATIE_325}/m:ProductPeriode", _tr137_prestaties, True),
+):
     rule(
         "TR137", retourcode="0001", berichten=[_bericht], anchor=_anchor,
         melding="Een periode eindigt niet voor haar Begindatum en niet na de Dagtekening van het bericht. Declareer "
                 "alleen geleverde zorg, over een periode met een kloppende begin- en einddatum.",
         omschrijving="Einddatum van een periode ligt niet voor de Begindatum en niet na de Dagtekening.",
-    )(_tr137)
+        per_bericht=_per_bericht,
+    )(_check)
 
 
 # --- TR315 / TR316: references between the lines of one declaratie ---------------------------------------------
 
 class _Referenties:
-    """Every prestatie of the declaratie in document order, indexed by the raw text of its ReferentieNummer and
-    VorigReferentieNummer (each prestatie has one ProductReferentie)."""
+    """The prestaties of the declaratie by position in document order, indexed by the raw text of their
+    ReferentieNummer and VorigReferentieNummer (one ProductReferentie each)."""
 
     def __init__(self, ctx: RuleContext):
-        self.ctx = ctx
-        self.positie: dict[etree._Element, int] = {}
         self.referentie: dict[str, list[tuple[int, etree._Element]]] = defaultdict(list)
         self.vorig: dict[str, list[tuple[int, etree._Element]]] = defaultdict(list)
-        for i, (prestatie, teksten) in enumerate(_tabel(ctx).items()):
-            self.positie[prestatie] = i
-            nummer, vorig = teksten.get("ReferentieNummer"), teksten.get("VorigReferentieNummer")
+        for i, (prestatie, tekst) in enumerate(_prestaties(ctx).items()):
+            nummer, vorig = tekst.get("ReferentieNummer"), tekst.get("VorigReferentieNummer")
             if nummer is not None:
                 self.referentie[nummer].append((i, prestatie))
             if vorig is not None:
                 self.vorig[vorig].append((i, prestatie))
 
-    def eerder(self, index: dict[str, list[tuple[int, etree._Element]]], tekst: str, voor: int,
-               veld: str) -> Iterator[etree._Element]:
-        """The `veld` elements of the prestaties before position `voor` whose `veld` text is `tekst`."""
-        for i, prestatie in index.get(tekst, ()):
-            if i >= voor:
-                return
-            yield _velden(self.ctx, prestatie)[veld]
+    @staticmethod
+    def eerder(index: dict[str, list[tuple[int, etree._Element]]], tekst: str, voor: int) -> Sequence[etree._Element]:
+        """The prestaties before position `voor` filed under `tekst`, in document order."""
+        treffers = index.get(tekst)
+        if not treffers or treffers[0][0] >= voor:
+            return ()
+        return [prestatie for i, prestatie in treffers if i < voor]
 
 
 def _referenties(ctx: RuleContext) -> _Referenties:
@@ -308,15 +313,20 @@ def _referenties(ctx: RuleContext) -> _Referenties:
     melding="Elk VorigReferentieNummer komt maar één keer voor in de declaratie: een debetprestatie wordt één keer "
             "gecrediteerd. Verwijder de dubbele creditprestatie.",
     omschrijving="VorigReferentieNummer is uniek in het bericht.",
+    per_bericht=True,
 )
-def tr315(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
-    prestatie = referentie.getparent()
-    vorig = _teksten(ctx, prestatie).get("VorigReferentieNummer")
-    if vorig is None:
-        return
+def tr315(ctx: RuleContext) -> Iterator[Treffer]:
     index = _referenties(ctx)
-    for eerder in index.eerder(index.vorig, vorig.strip(), index.positie[prestatie], "VorigReferentieNummer"):
-        yield Fault([eerder, _velden(ctx, prestatie)["VorigReferentieNummer"]])
+    for hier, (prestatie, tekst) in enumerate(_prestaties(ctx).items()):
+        vorig = tekst.get("VorigReferentieNummer")
+        if vorig is None or "ProductReferentie" not in tekst:
+            continue
+        eerdere = index.eerder(index.vorig, vorig.strip(), hier)
+        if eerdere:
+            velden = ctx.velden(prestatie)
+            for eerder in eerdere:
+                yield velden["ProductReferentie"], Fault([ctx.velden(eerder)["VorigReferentieNummer"],
+                                                          velden["VorigReferentieNummer"]])
 
 
 @rule(
@@ -324,22 +334,28 @@ def tr315(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
     melding="Een prestatie mag niet gecrediteerd worden in dezelfde declaratie waarin zij gedebiteerd wordt. "
             "Haal de debet- en de creditregel allebei weg, of crediteer in een volgende declaratie.",
     omschrijving="Een debetprestatie wordt niet in hetzelfde bericht gecrediteerd.",
+    per_bericht=True,
 )
-def tr316(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
+def tr316(ctx: RuleContext) -> Iterator[Treffer]:
     index = _referenties(ctx)
-    prestatie = referentie.getparent()
-    hier = index.positie[prestatie]
-    teksten = _teksten(ctx, prestatie)
-    r = (teksten.get("ReferentieNummer") or "").strip()
-    w = (teksten.get("VorigReferentieNummer") or "").strip()
-    velden = _velden(ctx, prestatie) if (w in index.referentie or r in index.vorig or r == w) else {}
-    nummer, vorig = velden.get("ReferentieNummer"), velden.get("VorigReferentieNummer")
-    for eerder in index.eerder(index.referentie, w, hier, "ReferentieNummer"):
-        yield Fault([eerder, vorig])
-    for eerder in index.eerder(index.vorig, r, hier, "VorigReferentieNummer"):
-        yield Fault([eerder, nummer])
-    if r == w:
-        yield Fault([nummer, vorig])
+    for hier, (prestatie, tekst) in enumerate(_prestaties(ctx).items()):
+        if "ProductReferentie" not in tekst:
+            continue
+        r = (tekst.get("ReferentieNummer") or "").strip()
+        w = (tekst.get("VorigReferentieNummer") or "").strip()
+        gedebiteerd = index.eerder(index.referentie, w, hier)  # an earlier line debets what this one credits
+        gecrediteerd = index.eerder(index.vorig, r, hier)  # an earlier line credits what this one debets
+        if not (gedebiteerd or gecrediteerd or r == w):
+            continue
+        velden = ctx.velden(prestatie)
+        referentie = velden["ProductReferentie"]
+        nummer, vorig = velden.get("ReferentieNummer"), velden.get("VorigReferentieNummer")
+        for eerder in gedebiteerd:
+            yield referentie, Fault([ctx.velden(eerder)["ReferentieNummer"], vorig])
+        for eerder in gecrediteerd:
+            yield referentie, Fault([ctx.velden(eerder)["VorigReferentieNummer"], nummer])
+        if r == w:
+            yield referentie, Fault([nummer, vorig])
 
 
 # --- TR319 ----------------------------------------------------------------------------------------------------
@@ -349,15 +365,15 @@ def tr316(ctx: RuleContext, referentie: etree._Element) -> Iterator[Fault]:
     melding="Een prestatie valt in de DeclaratiePeriode of in een eerdere periode, niet erna. Declareer deze "
             "prestatie in de declaratie over de maand waarin zij geleverd is.",
     omschrijving="ProductPeriode ligt niet na de DeclaratiePeriode.",
+    per_bericht=True,
 )
-def tr319(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    einde = ctx.memo("declaratie.periode_einde",
-                     lambda: ctx.find(ctx.root, f"{DECLARATIE}/m:DeclaratiePeriode/b:Einddatum"))
-    grens = ctx.memo("declaratie.periode_einde10", lambda: v.date_num10(einde))
-    teksten = _teksten(ctx, prestatie)
-    for datum in ("Begindatum", "Einddatum"):
-        if v.gt(v.date_num_text(teksten.get(datum)), grens):
-            yield Fault([einde, _velden(ctx, prestatie).get(datum)])
+def tr319(ctx: RuleContext) -> Iterator[Treffer]:
+    einde = ctx.find(ctx.root, f"{DECLARATIE}/m:DeclaratiePeriode/b:Einddatum")
+    grens = v.date_num10(einde)
+    for prestatie, tekst in _prestaties(ctx).items():
+        for datum in ("Begindatum", "Einddatum"):
+            if v.gt(v.date_num_text(tekst.get(datum)), grens):
+                yield prestatie, Fault([einde, ctx.velden(prestatie).get(datum)])
 
 
 # --- TR335 ----------------------------------------------------------------------------------------------------
@@ -377,13 +393,15 @@ def _vijf_jaar_eerder(declaratiedagtekening: etree._Element | None) -> float:
     melding="Een prestatie die meer dan 5 jaar voor de DeclaratieDagtekening eindigde, kan niet meer gedeclareerd "
             "worden. Haal de prestatie uit de declaratie.",
     omschrijving="Einddatum van de ProductPeriode ligt niet meer dan 5 jaar voor de DeclaratieDagtekening.",
+    per_bericht=True,
 )
-def tr335(ctx: RuleContext, einddatum: etree._Element) -> Iterator[Fault]:
-    dagtekening = ctx.memo("declaratie.dagtekening",
-                           lambda: ctx.find(ctx.root, f"{DECLARATIE}/m:DeclaratieDagtekening"))
-    grens = ctx.memo("declaratie.vijf_jaar", lambda: _vijf_jaar_eerder(dagtekening))
-    if v.lt(v.date_num(einddatum), grens):
-        yield Fault([dagtekening, einddatum])
+def tr335(ctx: RuleContext) -> Iterator[Treffer]:
+    dagtekening = ctx.find(ctx.root, f"{DECLARATIE}/m:DeclaratieDagtekening")
+    grens = _vijf_jaar_eerder(dagtekening)
+    for prestatie, tekst in _prestaties(ctx).items():  # ProductPeriode holds the prestatie's only Einddatum
+        if v.lt(v.date_num_text(tekst.get("Einddatum")), grens):
+            einddatum = ctx.velden(prestatie)["Einddatum"]
+            yield einddatum, Fault([dagtekening, einddatum])
 
 
 # --- TR342 / TR358: totals ------------------------------------------------------------------------------------
@@ -391,10 +409,12 @@ def tr335(ctx: RuleContext, einddatum: etree._Element) -> Iterator[Fault]:
 def _netto(ctx: RuleContext) -> float:
     """Σ debet − Σ credit over the prestaties' IngediendBedrag (raw D/C, as the validator), in document order."""
     netto = 0.0
-    for teksten in _tabel(ctx).values():  # IngediendBedrag holds a prestatie's only Bedrag and DebetCredit
-        teken = teksten.get("DebetCredit")
+    for tekst in _prestaties(ctx).values():  # IngediendBedrag holds the prestatie's only Bedrag and DebetCredit
+        if "IngediendBedrag" not in tekst:
+            continue
+        teken = tekst.get("DebetCredit")
         if teken in ("D", "C"):
-            bedrag = v.num(teksten.get("Bedrag"))
+            bedrag = v.num(tekst.get("Bedrag"))
             netto += bedrag if teken == "D" else -bedrag
     return netto
 
@@ -463,11 +483,11 @@ def _debetregels(ctx: RuleContext) -> dict[etree._Element, list[etree._Element]]
     toewijzing. One pass with a dict on the key; a key with an absent part never matches (XPath '=' on nothing)."""
     groepen: dict[tuple[object, ...], list[etree._Element]] = defaultdict(list)
     eerder: dict[etree._Element, list[etree._Element]] = {}
-    for prestatie, teksten in _tabel(ctx).items():
-        delen = [teksten.get(naam) for naam in _TR416_SLEUTEL]
-        debetcredit = teksten.get("DebetCredit")
+    for prestatie, tekst in _prestaties(ctx).items():
+        delen = [tekst.get(naam) for naam in _TR416_SLEUTEL]
         if None in delen:
             continue
+        debetcredit = tekst.get("DebetCredit")
         groep = groepen[(prestatie.getparent(), *delen)]
         if debetcredit == "D" and groep:
             eerder[prestatie] = list(groep)
@@ -482,7 +502,9 @@ def _debetregels(ctx: RuleContext) -> dict[etree._Element, list[etree._Element]]
             "opgenomen. Declareer elke periode één keer; wilt u een bedrag corrigeren, crediteer dan eerst de "
             "eerdere prestatie.",
     omschrijving="Geen tweede debetprestatie voor dezelfde periode, hetzelfde product en dezelfde toewijzing.",
+    per_bericht=True,
 )
-def tr416(ctx: RuleContext, prestatie: etree._Element) -> Iterator[Fault]:
-    for eerder in ctx.memo("declaratie.debetregels", lambda: _debetregels(ctx)).get(prestatie, ()):
-        yield Fault([eerder, prestatie])
+def tr416(ctx: RuleContext) -> Iterator[Treffer]:
+    for prestatie, eerdere in _debetregels(ctx).items():
+        for eerder in eerdere:
+            yield prestatie, Fault([eerder, prestatie])

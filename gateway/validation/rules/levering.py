@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from gateway.validation import values as v
+from gateway.validation.rules.declaratie import PRESTATIE_323, PRESTATIE_325
 from gateway.validation.rules.registry import Fault, RuleContext, rule
 
 START_PRODUCT = "m:Client/m:StartProducten/m:StartProduct"
@@ -76,25 +77,35 @@ def _tr134(ctx: RuleContext, datum: etree._Element) -> Iterator[Fault]:
         yield Fault([dagtekening, datum])
 
 
-_DECLARATIE_PRESTATIE = "m:Declaratie/m:Clienten/m:Client/m:Prestaties/m:Prestatie"
-_ANTWOORD_PRESTATIE = "m:DeclaratieAntwoord/m:Clienten/m:Client/m:Prestaties/m:Prestatie"
+def _tr134_prestaties(ctx: RuleContext) -> Iterator[tuple[etree._Element, Fault]]:
+    """TR134 on the Begindatum of every prestatie's ProductPeriode, once per message (see declaratie.py)."""
+    prestaties = PRESTATIE_323 if ctx.bericht.naam == "WMO323" else PRESTATIE_325
+    for prestatie, tekst in ctx.regels(prestaties).items():  # ProductPeriode holds the only Begindatum
+        if v.gt(v.date_num_text(tekst.get("Begindatum")), ctx.dagtekening10):
+            begindatum = ctx.velden(prestatie)["Begindatum"]
+            yield begindatum, Fault([ctx.dagtekening, begindatum])
 
-# (message, anchor, the element's name as a user reads it in the melding)
+
+# (message, anchor, the element's name as a user reads it in the melding, check, per_bericht)
 _TR134 = (
-    ("WMO301", GEBOORTEDATUM, "Geboortedatum van de cliënt"),
-    ("WMO301", "m:Client/m:Relaties/m:Relatie/m:Geboortedatum/b:Datum", "Geboortedatum van de relatie"),
-    ("WMO301", "m:Client/m:ToegewezenProducten/m:ToegewezenProduct/m:Toewijzingsdatum", "Toewijzingsdatum"),
-    ("WMO305", GEBOORTEDATUM, "Geboortedatum van de cliënt"),
-    ("WMO305", f"{START_PRODUCT}/m:Begindatum", "Begindatum van de start"),
-    ("WMO307", GEBOORTEDATUM, "Geboortedatum van de cliënt"),
-    ("WMO307", f"{STOP_PRODUCT}/m:Einddatum", "Einddatum van de stop"),
-    ("WMO315", GEBOORTEDATUM, "Geboortedatum van de cliënt"),
-    ("WMO323", "m:Declaratie/m:DeclaratiePeriode/b:Begindatum", "Begindatum van de DeclaratiePeriode"),
-    ("WMO323", f"{_DECLARATIE_PRESTATIE}/m:ProductPeriode/b:Begindatum", "Begindatum van de ProductPeriode"),
-    ("WMO325", f"{_ANTWOORD_PRESTATIE}/m:ProductPeriode/b:Begindatum", "Begindatum van de ProductPeriode"),
+    ("WMO301", GEBOORTEDATUM, "Geboortedatum van de cliënt", _tr134, False),
+    ("WMO301", "m:Client/m:Relaties/m:Relatie/m:Geboortedatum/b:Datum", "Geboortedatum van de relatie", _tr134,
+     False),
+    ("WMO301", "m:Client/m:ToegewezenProducten/m:ToegewezenProduct/m:Toewijzingsdatum", "Toewijzingsdatum", _tr134,
+     False),
+    ("WMO305", GEBOORTEDATUM, "Geboortedatum van de cliënt", _tr134, False),
+    ("WMO305", f"{START_PRODUCT}/m:Begindatum", "Begindatum van de start", _tr134, False),
+    ("WMO307", GEBOORTEDATUM, "Geboortedatum van de cliënt", _tr134, False),
+    ("WMO307", f"{STOP_PRODUCT}/m:Einddatum", "Einddatum van de stop", _tr134, False),
+    ("WMO315", GEBOORTEDATUM, "Geboortedatum van de cliënt", _tr134, False),
+    ("WMO323", "m:Declaratie/m:DeclaratiePeriode/b:Begindatum", "Begindatum van de DeclaratiePeriode", _tr134, False),
+    ("WMO323", f"{PRESTATIE_323}/m:ProductPeriode/b:Begindatum", "Begindatum van de ProductPeriode",
+     _tr134_prestaties, True),
+    ("WMO325", f"{PRESTATIE_325}/m:ProductPeriode/b:Begindatum", "Begindatum van de ProductPeriode",
+     _tr134_prestaties, True),
 )
 
-for _bericht, _anchor, _wat in _TR134:
+for _bericht, _anchor, _wat, _check, _per_bericht in _TR134:
     rule(
         "TR134",
         retourcode="0001",
@@ -106,4 +117,5 @@ for _bericht, _anchor, _wat in _TR134:
             "bericht is opgemaakt. Verstuur het bericht zo nodig later."
         ),
         omschrijving="Datum ligt niet na de Dagtekening van het bericht.",
-    )(_tr134)
+        per_bericht=_per_bericht,
+    )(_check)

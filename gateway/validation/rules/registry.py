@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +67,6 @@ class RuleContext:
         # Per compiled XPath, its elements from the root: anchors that several rules share (a declaratie's
         # 10 000 prestaties) are looked up once per message, and checks that index all lines reuse them.
         self._overal: dict[etree.XPath, list[etree._Element]] = {}
-        self._stappen = _STAPPEN.setdefault(bericht.naam, {})
         self._regels: dict[str, dict[etree._Element, dict[str, str]]] = {}
         self._velden: dict[etree._Element, dict[str, etree._Element]] = {}
 
@@ -80,11 +78,6 @@ class RuleContext:
 
     def find(self, el: etree._Element, path: str) -> etree._Element | None:
         """First element at a relative path like 'm:Product/b:Code' (compiled once)."""
-        stappen = self._stappen.get(path)
-        if stappen is None:
-            stappen = self._stappen[path] = _kindstappen(path, self.ns)
-        if stappen:  # child steps only: walked in C, an order cheaper than evaluating the XPath
-            return _eerste(el, stappen)
         found = self._compiled(path)(el)
         return found[0] if found else None
 
@@ -153,31 +146,6 @@ class RuleContext:
 _XPATHS: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XPath] = {}
 # Per message type, path -> compiled XPath: the hot lookup of `find` is then one dict get on the path.
 _PATHS: dict[str, dict[str, etree.XPath]] = {}
-# Per message type, path -> its child steps as Clark names, or () when the path is more than child steps.
-_STAPPEN: dict[str, dict[str, tuple[str, ...]]] = {}
-_STAP = re.compile(r"(m|b):([A-Za-z_][\w.-]*)")
-
-
-def _kindstappen(path: str, ns: dict[str, str]) -> tuple[str, ...]:
-    """'m:Product/b:Code' -> ('{…wmo301…}Product', '{…basisschema…}Code'); () for any other XPath."""
-    stappen = []
-    for stap in path.split("/"):
-        m = _STAP.fullmatch(stap)
-        if m is None:
-            return ()
-        stappen.append(f"{{{ns[m.group(1)]}}}{m.group(2)}")
-    return tuple(stappen)
-
-
-def _eerste(el: etree._Element, stappen: tuple[str, ...]) -> etree._Element | None:
-    """The first element in document order at these child steps below `el`, as the XPath would select it."""
-    for kind in el.iterchildren(stappen[0]):
-        if len(stappen) == 1:
-            return kind
-        gevonden = _eerste(kind, stappen[1:])
-        if gevonden is not None:
-            return gevonden
-    return None
 
 
 def _xpath(expr: str, ns: dict[str, str]) -> etree.XPath:

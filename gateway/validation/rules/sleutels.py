@@ -28,6 +28,10 @@ class Sleutel:
     ouder: str  # XPath of the parent element from the root: the rule's anchor
     klasse: str  # element name of the compared siblings (message namespace)
     velden: tuple[str, ...]  # key components, XPaths relative to the element
+    # Every local name occurs once inside an element of the class (a Prestatie): the key is then read from the
+    # texts of all such lines at once (RuleContext.regels), not with an XPath per field per line, which for a
+    # declaratie of 10 000 prestaties is the difference between a few and a hundred milliseconds.
+    namen_uniek: bool = False
 
 
 _PRODUCT = ("m:Product/b:Categorie", "m:Product/b:Code")
@@ -69,9 +73,10 @@ SLEUTELS: tuple[Sleutel, ...] = (
     ),
     Sleutel("WMO323", "m:Declaratie/m:Clienten", "Client", ("m:Bsn",)),
     # A credit line carries its debet's number as VorigReferentieNummer, so it has a key of its own.
-    Sleutel("WMO323", "m:Declaratie/m:Clienten/m:Client/m:Prestaties", "Prestatie", _PRESTATIE),
+    Sleutel("WMO323", "m:Declaratie/m:Clienten/m:Client/m:Prestaties", "Prestatie", _PRESTATIE, namen_uniek=True),
     Sleutel("WMO325", "m:DeclaratieAntwoord/m:Clienten", "Client", ("m:Bsn",)),
-    Sleutel("WMO325", "m:DeclaratieAntwoord/m:Clienten/m:Client/m:Prestaties", "Prestatie", _PRESTATIE),
+    Sleutel("WMO325", "m:DeclaratieAntwoord/m:Clienten/m:Client/m:Prestaties", "Prestatie", _PRESTATIE,
+            namen_uniek=True),
 )
 
 
@@ -90,12 +95,21 @@ def sleutelwaarde(ctx: RuleContext, el: etree._Element, velden: tuple[str, ...])
 def dubbele_groepen(ctx: RuleContext, ouder: etree._Element, sleutel: Sleutel) -> list[list[etree._Element]]:
     """Groups (two or more members, document order) of siblings with equal keys, ordered by their last member."""
     groepen: dict[tuple[str | None, ...], list[etree._Element]] = defaultdict(list)
-    for el in ctx.findall(ouder, f"m:{sleutel.klasse}"):
-        groepen[sleutelwaarde(ctx, el, sleutel.velden)].append(el)
-    dubbel = [leden for leden in groepen.values() if len(leden) > 1]
-    # The validator raises a group's fault at its last member, so groups come out in the order they complete.
-    posities = {el: i for i, el in enumerate(ouder)}
-    dubbel.sort(key=lambda leden: posities[leden[-1]])
+    leden = ctx.findall(ouder, f"m:{sleutel.klasse}")
+    if sleutel.namen_uniek:
+        teksten = ctx.regels(f"{sleutel.ouder}/m:{sleutel.klasse}")
+        namen = [veld.rpartition(":")[2] for veld in sleutel.velden]  # the local name the path ends in
+        for el in leden:
+            tekst = teksten[el]
+            groepen[tuple(tekst.get(naam) or None for naam in namen)].append(el)  # as `sleutelwaarde` reads it
+    else:
+        for el in leden:
+            groepen[sleutelwaarde(ctx, el, sleutel.velden)].append(el)
+    dubbel = [groep for groep in groepen.values() if len(groep) > 1]
+    if len(dubbel) > 1:
+        # The validator raises a group's fault at its last member, so groups come out in the order they complete.
+        posities = {el: i for i, el in enumerate(ouder)}
+        dubbel.sort(key=lambda groep: posities[groep[-1]])
     return dubbel
 
 
