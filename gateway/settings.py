@@ -6,6 +6,7 @@ import enum
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(default="sqlite:///var/iwmo-gateway.db", description="SQLAlchemy URL")
+    # SQLite only: NORMAL survives a crash of the process; FULL also power loss, at an fsync per commit
+    # (read by gateway/store/db.py from the environment, so every engine of the process agrees).
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     # The parties this gateway serves: 4-digit gemeentecodes and/or 8-digit AGB codes.
     identiteit: list[str] = Field(default_factory=list)
     mode: Mode = Mode.LENIENT

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from gateway.store.db import make_engine
+from gateway.store.db import make_engine, make_session_factory
 
 
 class Status(enum.StrEnum):
@@ -196,7 +196,8 @@ class HubStore:
         self.url = url
         self.engine = make_engine(url)
         HubBase.metadata.create_all(self.engine)
-        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        # Explicit begin() takes SQLite's write lock at once (see gateway/store/db.py), as every writer must.
+        self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

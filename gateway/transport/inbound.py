@@ -183,7 +183,14 @@ router = APIRouter()
 @router.post("/ggk", tags=["transport"], summary="Aflevering door de GGk (StUF-GGk Di01/Du01/Fo01, SOAP 1.1)",
              response_class=Response,
              responses={200: {"content": {SOAP_XML: {}}, "description": "opgeslagen (lege SOAP Body)"},
-                        500: {"content": {SOAP_XML: {}}, "description": "geweigerd: Fo01 in een SOAP Fault"}})
+                        401: {"content": {SOAP_XML: {}}, "description": "niet geauthenticeerd: SOAP Fault IB002; "
+                              "zonder geconfigureerde toegang is het endpoint dicht"},
+                        403: {"content": {SOAP_XML: {}}, "description": "geen toegang: deze identiteit levert niet "
+                              "voor deze zender (Fo01 in een SOAP Fault)"},
+                        408: {"content": {SOAP_XML: {}}, "description": "de body kwam te traag binnen"},
+                        413: {"content": {SOAP_XML: {}}, "description": "envelop te groot"},
+                        500: {"content": {SOAP_XML: {}}, "description": "geweigerd: Fo01 in een SOAP Fault"},
+                        503: {"content": {SOAP_XML: {}}, "description": "opslag tijdelijk niet beschikbaar"}})
 async def ggk(request: Request) -> Response:
     ingang = _ingang(request)
     wie = toegang.herken(_feiten(request, ingang.toegang), ingang.toegang)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -108,6 +108,14 @@ class Gateway:
         self.worker = start_proces(["worker", "--concurrency", str(self.worker_concurrency)], self.env,
                                    self.logs / f"{self.naam}-worker-{self.starts}.log")
 
+    def kloon(self, naam: str) -> Gateway:
+        """Another instance of this gateway: the same database, settings and API key on a port of its own, with
+        its own logs and no processes yet. Several `serve`s and `worker`s on one PostgreSQL database is how the
+        gateway scales out; `Keten.kloon` also keeps it in the chain's watch and stop."""
+        poort = vrije_poort()
+        return replace(self, naam=naam, env=self.env | {"IWMO_PORT": str(poort)}, base=f"http://127.0.0.1:{poort}",
+                       serve=None, worker=None, starts=0)
+
     def kill_worker(self) -> None:
         """SIGKILL, as a crash would: no chance to finish what it was doing."""
         if self.worker is not None and self.worker.poll() is None:
@@ -154,6 +162,7 @@ class Keten:
     env: dict[str, str]
     beheerder_keys: dict[str, str] = field(default_factory=dict)
     hub: subprocess.Popen[bytes] | None = None
+    klonen: list[Gateway] = field(default_factory=list)  # extra instances of a gateway (`kloon`)
 
     @property
     def gateways(self) -> tuple[Gateway, Gateway]:
@@ -173,9 +182,26 @@ class Keten:
             time.sleep(stap)
 
     def _controleer_levend(self) -> None:
-        for naam, proc in (("hub", self.hub), *((f"{g.naam} serve", g.serve) for g in self.gateways)):
+        for naam, proc in (("hub", self.hub), *((f"{g.naam} serve", g.serve) for g in self._allemaal())):
             if proc is not None and proc.poll() is not None:
                 raise KetenFout(f"{naam} is gestopt met code {proc.returncode}{self.logstaarten()}")
+
+    def _allemaal(self) -> tuple[Gateway, ...]:
+        return (*self.gateways, *self.klonen)
+
+    def kloon(self, gw: Gateway, naam: str) -> Gateway:
+        """A second instance of `gw` (same store, own port), watched by `wacht` and stopped by `stop`; start its
+        processes with `start_serve` / `start_worker`. Only on PostgreSQL do several instances make sense."""
+        kloon = gw.kloon(naam)
+        self.klonen.append(kloon)
+        return kloon
+
+    def sleutels(self, gw: Gateway) -> None:
+        """Migrate `gw`'s store and make its party key and an administrator key (`start` does this for both
+        gateways; a test of one gateway alone calls it before `start_gateway`)."""
+        keys = _sleutels(gw.database_url, gw.partij, gw.naam)
+        gw.key = keys["partij"]
+        self.beheerder_keys[gw.naam] = keys["beheerder"]
 
     def start_hub(self) -> None:
         self.hub = start_proces(self.hub_args, self.env, self.map / "hub.log")
@@ -195,9 +221,7 @@ class Keten:
         at once and wait until all three answer; a worker that polls the hub before it is up just retries."""
         self.hub = start_proces(self.hub_args, self.env, self.map / "hub.log")  # it starts while we migrate
         for gw in self.gateways:
-            keys = _sleutels(gw.database_url, gw.partij, gw.naam)
-            gw.key = keys["partij"]
-            self.beheerder_keys[gw.naam] = keys["beheerder"]
+            self.sleutels(gw)
         for gw in self.gateways:
             gw.start_serve()
             gw.start_worker()
@@ -207,13 +231,13 @@ class Keten:
     def stop(self) -> None:
         """Stop every process of the chain; safe to call twice and after a partial start. All are asked at
         once, so they shut down side by side."""
-        procs = [self.hub, *(p for gw in self.gateways for p in (gw.worker, gw.serve))]
+        procs = [self.hub, *(p for gw in self._allemaal() for p in (gw.worker, gw.serve))]
         for proc in procs:
             if proc is not None and proc.poll() is None:
                 proc.terminate()
         for proc in procs:
             stop_proces(proc)
-        for gw in self.gateways:
+        for gw in self._allemaal():
             gw.serve = gw.worker = None
         self.hub = None
 

@@ -44,7 +44,9 @@ def code(el: etree._Element | None) -> str | None:
 
 def code_text(text: str | None) -> str | None:
     """`code` of an element whose raw text is given (None: absent)."""
-    return None if text is None else " ".join(text.split())
+    if text is None:
+        return None
+    return text if text.isalnum() else " ".join(text.split())  # a bare code ("D", "04") has nothing to trim
 
 
 def num(s: str | None) -> float:

@@ -108,7 +108,10 @@ def test_the_conversation_through_the_store_and_what_it_remembers(sessions, migr
     # A rejected prestatie (the 325 rejects P2026-04-0002) cannot be credited; an approved one can.
     credit = crediteer(alleen_prestatie(hernummer(declaratie(), "R-0001", "R-0002"), 2), 1, "P2026-04-0002")
     r = stuur(sessions, migrated_url, credit)
-    assert r.status == "rejected" and [f.code for f in r.errors] == ["TR323"]
+    # IV087: a fault in a prestatie refuses that prestatie, not the declaratie (accepted, partly processed).
+    assert r.status == "accepted" and [f.code for f in r.errors] == ["TR323"]
+    assert ("afwijzing", f"{AANBIEDER}|R-0002") in feiten(sessions, r.id)
+    assert not any(soort == "credit" for soort, _ in feiten(sessions, r.id))
     credit = crediteer(hernummer(declaratie(), "R-0001", "R-0002"), 1, "P2026-04-0001")
     assert stuur(sessions, migrated_url, credit).status == "accepted"
 

@@ -484,7 +484,7 @@ def _debetregels(ctx: RuleContext) -> dict[etree._Element, list[etree._Element]]
     groepen: dict[tuple[object, ...], list[etree._Element]] = defaultdict(list)
     eerder: dict[etree._Element, list[etree._Element]] = {}
     for prestatie, tekst in _prestaties(ctx).items():
-        delen = [tekst.get(naam) for naam in _TR416_SLEUTEL]
+        delen = tuple(map(tekst.get, _TR416_SLEUTEL))
         if None in delen:
             continue
         debetcredit = tekst.get("DebetCredit")
