@@ -19,7 +19,7 @@ from gateway.api import problems
 from gateway.api.declaraties import router as declaraties_router
 from gateway.api.guards import BodyTimeout, NoStore
 from gateway.api.models import Gezondheid
-from gateway.api.observability import Metrics, request_middleware
+from gateway.api.observability import Metrics, RequestLog
 from gateway.api.routes import router
 from gateway.api.service import GatewayService
 from gateway.ingest.ontvang import Ontvanger
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost first: the body deadline sits inside the logging middleware, whose task group would otherwise
     # wrap its 408 in an ExceptionGroup that no handler matches.
     app.add_middleware(BodyTimeout, totaal_s=settings.body_timeout_s, chunk_s=settings.body_chunk_timeout_s)
-    app.middleware("http")(request_middleware(metrics))
+    app.add_middleware(RequestLog, metrics=metrics)
     app.add_middleware(NoStore)
     problems.install(app)
     app.include_router(router)

@@ -88,8 +88,13 @@ class _PgWekker:
             rest = einde - time.monotonic()
             if rest <= 0:
                 return
-            # Short slices so a stop request is honoured quickly.
+            # Short slices so a stop request is honoured quickly. Drain only after the loop: the generator holds
+            # the connection's (non-reentrant) lock while it is open, so a second notifies() inside it would
+            # wait for itself forever.
+            gewekt = False
             for _ in self._conn.notifies(timeout=min(0.25, rest), stop_after=1):
+                gewekt = True
+            if gewekt:
                 self._leeg()
                 return
 

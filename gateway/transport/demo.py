@@ -87,19 +87,27 @@ def _status(gw: Gateway, bericht_id: str, client: httpx.Client) -> str:
     return str(r.json()["status"])
 
 
+# The gemeente's decision in the demo: refuse the 01B02 prestatie (see gateway/demo/berichten/WMO325.xml).
+DEMO_BESLISSING = {"afgewezen": [{"ReferentieNummer": "P2026-04-0002", "retourcodes": ["9308"]}]}
+
+
 def _beantwoord_declaratie(keten: Keten, client: httpx.Client) -> None:
-    """The gemeente's back-office: wait for the WMO323 in its inbox and answer it with the WMO325."""
+    """The gemeente's back-office: wait for the WMO323 in its inbox and decide on it; the gateway builds the
+    WMO325 from that decision and sends it back through the hub."""
     gemeente = keten.gemeente
+    gevonden: list[str] = []
 
     def binnen() -> bool:
         r = gemeente.get("/api/v1/inbox", client=client)
         r.raise_for_status()
-        return any(b.get("bericht") == "WMO323" for b in r.json()["items"])
+        gevonden[:] = [str(b["id"]) for b in r.json()["items"] if b.get("bericht") == "WMO323"]
+        return bool(gevonden)
 
     _wacht("de WMO323 in de inbox van de gemeente", binnen, keten)
-    r = gemeente.post((BERICHTEN / "WMO325.xml").read_bytes(), client=client)
-    if r.status_code != 201 or r.json().get("status") != "accepted":
-        raise StapMislukt(f"de gemeente kon de WMO325 niet indienen: HTTP {r.status_code} {r.text[:300]}")
+    r = client.post(f"{gemeente.base}/api/v1/berichten/{gevonden[0]}/declaratie-antwoord", json=DEMO_BESLISSING,
+                    headers={"Authorization": f"Bearer {gemeente.key}"})
+    if r.status_code != 201:
+        raise StapMislukt(f"de gemeente kon de declaratie niet beantwoorden: HTTP {r.status_code} {r.text[:300]}")
 
 
 def voer_uit(keten: Keten, stap: Stap, client: httpx.Client) -> tuple[str, list[str]]:

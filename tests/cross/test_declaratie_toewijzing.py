@@ -360,7 +360,7 @@ def test_tr390_a_refused_credit_does_not_count() -> None:
     assert keten.fouten(crediteer(een(1, "R-0002"), 1, "P2026-04-0001"), "TR390") == []
 
 
-# -- TR346: IngediendBedrag = GeleverdVolume × the unrounded ProductTarief (9346, IV081) --------------------------------
+# -- TR346: IngediendBedrag = GeleverdVolume × the unrounded ProductTarief (9346, IV081) ----------------------
 
 def test_tr346_volume_times_tarief(modus: Mode) -> None:
     keten = toegewezen(modus)

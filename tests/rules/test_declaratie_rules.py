@@ -175,7 +175,7 @@ def test_tr137_reversed_product_period_in_323_and_325() -> None:
                                                                             "2026-04-19")
     assert hits(m, "TR137") == [("TR137", "0001", [
         f"{P_LOC}[1]/ProductPeriode/Begindatum", f"{P_LOC}[1]/ProductPeriode/Einddatum"])]
-    a = antwoord().set(f"{A}/ProductPeriode/Einddatum", "2026-04-05")
+    a = antwoord().set(f"{A}/ProductPeriode/Einddatum", "2026-03-31")
     assert hits(a, "TR137") == [("TR137", "0001", [f"{A_LOC}/ProductPeriode/Begindatum",
                                                     f"{A_LOC}/ProductPeriode/Einddatum"])]
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from gateway.standard import codelijsten as cl
 from gateway.validation.cross.common import child, partijen
-from gateway.validation.cross.declaratie import _date, _prestaties
+from gateway.validation.cross.declaratie import datum, prestaties
 from gateway.validation.cross.history import Feit
 from gateway.validation.cross.registry import CrossContext, cross_rule
 from gateway.validation.cross.tarieven import Tarief
@@ -41,7 +41,7 @@ def afgerond(teller: int, noemer: int) -> int:
 
 def _contract(ctx: CrossContext, feit: Feit) -> Tarief | None:
     gemeente, aanbieder = partijen(ctx)
-    return ctx.tarieven.voor(gemeente, aanbieder, feit["categorie"], feit["code"], _date(feit["begindatum"]))
+    return ctx.tarieven.voor(gemeente, aanbieder, feit["categorie"], feit["code"], datum(feit["begindatum"]))
 
 
 def _per_minuut_uit_uurtarief(feit: Feit, tarief: Tarief | None) -> bool:
@@ -55,7 +55,7 @@ def _per_minuut_uit_uurtarief(feit: Feit, tarief: Tarief | None) -> bool:
     omschrijving="IngediendBedrag is GeleverdVolume × (onafgerond) ProductTarief, behalve bij Eenheid 83 (Euro's).",
 )
 def tr346(ctx: CrossContext) -> Iterator[Fault]:
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         volume, tarief, bedrag = _int(feit["volume"]), _int(feit["tarief"]), _int(feit["bedrag"])
         if feit["eenheid"] == cl.EENHEID_EURO or volume is None or tarief is None or bedrag is None:
             continue
@@ -85,7 +85,7 @@ def tr418(ctx: CrossContext) -> Iterator[Fault]:
     gemeente, aanbieder = partijen(ctx)
     if not ctx.tarieven.heeft_contract(gemeente, aanbieder):
         return
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         tarief = _int(feit["tarief"])
         if tarief is None:
             continue

@@ -52,7 +52,7 @@ from gateway.validation.cross.registry import CrossContext, cross_rule
 from gateway.validation.rules.registry import Fault
 
 
-def _prestaties(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
+def prestaties(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
     def build() -> list[tuple[etree._Element, Feit]]:
         out = []
         for client in elements(ctx.root, "Client"):
@@ -63,13 +63,13 @@ def _prestaties(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
     return ctx.memo("prestaties", build)  # type: ignore[no-any-return]
 
 
-def _afgewezen(ctx: CrossContext, referentienummer: str | None) -> bool:
+def afgewezen(ctx: CrossContext, referentienummer: str | None) -> bool:
     _, aanbieder = partijen(ctx)
     return bool(ctx.memo(f"afwijzing:{referentienummer}",
                          lambda: ctx.history.bekend("afwijzing", sleutel(aanbieder, referentienummer))))
 
 
-def _date(value: str | None) -> dt.date | None:
+def datum(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value[:10]) if value else None
     except ValueError:
@@ -148,7 +148,7 @@ def tr304(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="Elke prestatie hoort via het ToewijzingNummer bij een toegewezen product van dezelfde cliënt.",
 )
 def tr338(ctx: CrossContext) -> Iterator[Fault]:
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         tw = toewijzing(ctx, feit["toewijzingnummer"])
         if tw is None:
             if ctx.strict or client_bekend(ctx, feit["bsn"]):
@@ -164,7 +164,7 @@ def tr338(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="Begindatum ProductPeriode ligt niet voor de ingangsdatum van de toewijzing.",
 )
 def tr307(ctx: CrossContext) -> Iterator[Fault]:
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         tw = toewijzing(ctx, feit["toewijzingnummer"])
         if tw and tw.get("ingangsdatum") and feit["begindatum"] and feit["begindatum"] < tw["ingangsdatum"]:
             yield Fault([child(p, "ProductPeriode", "Begindatum")])
@@ -177,7 +177,7 @@ def tr307(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="Einddatum ProductPeriode ligt niet na de einddatum van de toewijzing (als die er is).",
 )
 def tr308(ctx: CrossContext) -> Iterator[Fault]:
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         tw = toewijzing(ctx, feit["toewijzingnummer"])
         if tw and tw.get("einddatum") and feit["einddatum"] and feit["einddatum"] > tw["einddatum"]:
             yield Fault([child(p, "ProductPeriode", "Einddatum")])
@@ -192,7 +192,7 @@ def tr308(ctx: CrossContext) -> Iterator[Fault]:
 def tr314(ctx: CrossContext) -> Iterator[Fault]:
     _, aanbieder = partijen(ctx)
     gezien: set[str | None] = set()
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         nummer = feit["referentienummer"]
         if nummer in gezien:
             yield Fault([child(p, "ProductReferentie", "ReferentieNummer")], detail="al eerder in deze declaratie")
@@ -209,11 +209,11 @@ def tr314(ctx: CrossContext) -> Iterator[Fault]:
 )
 def tr323(ctx: CrossContext) -> Iterator[Fault]:
     gemeente, aanbieder = partijen(ctx)
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         if feit["debetcredit"] != "C":
             continue
         earlier = ctx.history.feiten("prestatie", sleutel(aanbieder, feit["vorig"]))
-        refused = _afgewezen(ctx, feit["vorig"])
+        refused = afgewezen(ctx, feit["vorig"])
         approved = [e for e in earlier if e.get("debetcredit") == "D" and e.get("gemeente") == gemeente]
         if approved and not refused:
             continue
@@ -243,15 +243,15 @@ def tr333(ctx: CrossContext) -> Iterator[Fault]:
     omschrijving="GeleverdVolume per prestatie past binnen de toegewezen omvang (Wmo-uitzondering IV077).",
 )
 def tr321(ctx: CrossContext) -> Iterator[Fault]:
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         tw = toewijzing(ctx, feit["toewijzingnummer"])
         if not tw or tw.get("volume") is None or feit["debetcredit"] == "C":
             continue
         volume, toegewezen = _in_toewijzing_eenheid(feit, tw), _number(tw.get("volume"))
-        begin, end = _date(feit["begindatum"]), _date(feit["einddatum"])
+        begin, end = datum(feit["begindatum"]), datum(feit["einddatum"])
         if volume is None or toegewezen is None or begin is None or end is None:
             continue
-        ingang, eind = _date(tw.get("ingangsdatum")), _date(tw.get("einddatum"))
+        ingang, eind = datum(tw.get("ingangsdatum")), datum(tw.get("einddatum"))
         begin, end = max(begin, ingang) if ingang else begin, min(end, eind) if eind else end
         frequentie = tw.get("frequentie") or ""
         if frequentie == cl.FREQUENTIE_PER_WEEK and tw.get("categorie") == cl.CATEGORIE_HUISHOUDELIJKE_HULP:
@@ -274,13 +274,13 @@ def tr321(ctx: CrossContext) -> Iterator[Fault]:
 def tr322(ctx: CrossContext) -> Iterator[Fault]:
     gemeente, aanbieder = partijen(ctx)
     per_toewijzing: dict[str | None, list[tuple[etree._Element, Feit]]] = defaultdict(list)
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         per_toewijzing[feit["toewijzingnummer"]].append((p, feit))
     for nummer, lines in per_toewijzing.items():
         tw = toewijzing(ctx, nummer)
         if not tw or tw.get("volume") is None:
             continue
-        begin, end = _date(tw.get("ingangsdatum")), _date(tw.get("einddatum"))
+        begin, end = datum(tw.get("ingangsdatum")), datum(tw.get("einddatum"))
         frequentie = tw.get("frequentie") or ""
         if begin is None or (end is None and frequentie != cl.FREQUENTIE_TOTAAL):
             continue  # open-ended: no lifetime maximum
@@ -320,7 +320,7 @@ def _credits_in_bericht(ctx: CrossContext) -> dict[str | None, list[Feit]]:
     """The creditprestaties of this declaratie by the debet they name (VorigReferentieNummer)."""
     def build() -> dict[str | None, list[Feit]]:
         out: dict[str | None, list[Feit]] = defaultdict(list)
-        for _, feit in _prestaties(ctx):
+        for _, feit in prestaties(ctx):
             if feit["debetcredit"] == "C":
                 out[feit["vorig"]].append(feit)
         return out
@@ -333,7 +333,7 @@ def _gecrediteerd(ctx: CrossContext, debet: str | None, begin: str | None, eind:
     _, aanbieder = partijen(ctx)
     credits = [*ctx.history.feiten("credit", sleutel(aanbieder, debet)), *_credits_in_bericht(ctx).get(debet, ())]
     return any(c.get("begindatum") == begin and c.get("einddatum") == eind
-               and not _afgewezen(ctx, c.get("referentienummer")) for c in credits)
+               and not afgewezen(ctx, c.get("referentienummer")) for c in credits)
 
 
 @cross_rule(
@@ -345,11 +345,12 @@ def _gecrediteerd(ctx: CrossContext, debet: str | None, begin: str | None, eind:
 )
 def tr389(ctx: CrossContext) -> Iterator[Fault]:
     gemeente, aanbieder = partijen(ctx)
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         if feit["debetcredit"] == "C":
             continue
-        eerder = [d.get("referentienummer") for d in ctx.history.feiten("debet", debet_sleutel(gemeente, aanbieder, feit))]
-        open_ = [ref for ref in eerder if ref != feit["referentienummer"] and not _afgewezen(ctx, ref)
+        sleutel_ = debet_sleutel(gemeente, aanbieder, feit)
+        eerder = [d.get("referentienummer") for d in ctx.history.feiten("debet", sleutel_)]
+        open_ = [ref for ref in eerder if ref != feit["referentienummer"] and not afgewezen(ctx, ref)
                  and not _gecrediteerd(ctx, ref, feit["begindatum"], feit["einddatum"])]
         if open_:
             yield Fault([child(p, "IngediendBedrag", "DebetCredit")], detail=f"eerdere debetprestatie {open_[0]}")
@@ -363,12 +364,12 @@ def tr389(ctx: CrossContext) -> Iterator[Fault]:
 )
 def tr390(ctx: CrossContext) -> Iterator[Fault]:
     _, aanbieder = partijen(ctx)
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         if feit["debetcredit"] != "C":
             continue
         eerder = [c for c in ctx.history.feiten("credit", sleutel(aanbieder, feit["vorig"]))
                   if c.get("referentienummer") != feit["referentienummer"]
-                  and not _afgewezen(ctx, c.get("referentienummer"))]
+                  and not afgewezen(ctx, c.get("referentienummer"))]
         if eerder:
             yield Fault([child(p, "IngediendBedrag", "DebetCredit")],
                         detail=f"eerdere creditprestatie {eerder[0].get('referentienummer')}")

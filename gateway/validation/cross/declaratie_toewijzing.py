@@ -28,7 +28,7 @@ from lxml import etree
 
 from gateway.standard import codelijsten as cl
 from gateway.validation.cross.common import child, partijen, toewijzing
-from gateway.validation.cross.declaratie import _afgewezen, _date, _prestaties
+from gateway.validation.cross.declaratie import afgewezen, datum, prestaties
 from gateway.validation.cross.history import Feit, sleutel
 from gateway.validation.cross.registry import CrossContext, cross_rule
 from gateway.validation.rules.registry import Fault
@@ -40,7 +40,7 @@ def eenheid_past(gedeclareerd: str | None, toegewezen: str | None) -> bool:
 
 
 def _met_toewijzing(ctx: CrossContext) -> Iterator[tuple[etree._Element, Feit, Feit]]:
-    for p, feit in _prestaties(ctx):
+    for p, feit in prestaties(ctx):
         tw = toewijzing(ctx, feit["toewijzingnummer"])
         if tw is not None:
             yield p, feit, tw
@@ -81,7 +81,7 @@ def tr341(ctx: CrossContext) -> Iterator[Fault]:
     for p, feit, tw in _met_toewijzing(ctx):
         toegewezen, bron = tw.get("eenheid"), "toegewezen"
         if toegewezen is None:  # aspecifiek / generiek: the contract's eenheid for the declared product
-            tarief = ctx.tarieven.voor(gemeente, aanbieder, feit["categorie"], feit["code"], _date(feit["begindatum"]))
+            tarief = ctx.tarieven.voor(gemeente, aanbieder, feit["categorie"], feit["code"], datum(feit["begindatum"]))
             toegewezen, bron = (tarief.eenheid, "contract") if tarief else (None, "")
         if toegewezen is not None and not eenheid_past(feit["eenheid"], toegewezen):
             yield Fault([child(p, "Eenheid")], detail=f"{bron}: {toegewezen}")
@@ -118,7 +118,7 @@ def tr369(ctx: CrossContext) -> Iterator[Fault]:
         total = 0
         for feit in [*earlier, *(f for _, f in lines)]:
             bedrag = _bedrag(feit)
-            if bedrag is None or _afgewezen(ctx, feit.get("referentienummer")):
+            if bedrag is None or afgewezen(ctx, feit.get("referentienummer")):
                 continue
             total += -bedrag if feit.get("debetcredit") == "C" else bedrag
         if total > budget:
@@ -156,7 +156,7 @@ def _laatste_dag(datum: dt.date) -> dt.date:
 )
 def tr387(ctx: CrossContext) -> Iterator[Fault]:
     for p, feit, tw in _met_toewijzing(ctx):
-        begin, ingang = _date(feit["begindatum"]), _date(tw.get("ingangsdatum"))
+        begin, ingang = datum(feit["begindatum"]), datum(tw.get("ingangsdatum"))
         if begin is None:
             continue
         verwacht = begin.replace(day=1)
@@ -175,7 +175,7 @@ def tr387(ctx: CrossContext) -> Iterator[Fault]:
 )
 def tr388(ctx: CrossContext) -> Iterator[Fault]:
     for p, feit, tw in _met_toewijzing(ctx):
-        eind, tw_eind = _date(feit["einddatum"]), _date(tw.get("einddatum"))
+        eind, tw_eind = datum(feit["einddatum"]), datum(tw.get("einddatum"))
         if eind is None:
             continue
         verwacht = _laatste_dag(eind)
