@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from gateway.store.models import AuditEvent, Bericht, utcnow
@@ -108,15 +108,16 @@ def append(
     digest = event_hash(seq=seq, at=at, actor=actor, action=action, bericht_id=bericht_id, from_state=from_state,
                         to_state=to_state, details=payload, prev_hash=prev)
     key = configured_key()
-    event = AuditEvent(
-        seq=seq, at=at, actor=actor, action=action, bericht_id=bericht_id, from_state=from_state,
-        to_state=to_state, details=payload, prev_hash=prev, hash=digest,
-        mac=event_mac(key, digest) if key else None,
-    )
-    session.add(event)
+    velden = {"seq": seq, "at": at, "actor": actor, "action": action, "bericht_id": bericht_id,
+              "from_state": from_state, "to_state": to_state, "details": payload, "prev_hash": prev,
+              "hash": digest, "mac": event_mac(key, digest) if key else None}
+    event = AuditEvent(**velden)
     if open_ketting is not None:
+        # Written in one statement with the rest of the group's events when the group's chain closes.
         open_ketting.seq, open_ketting.hash = seq, digest
+        open_ketting.rijen.append(velden)
     else:
+        session.add(event)
         session.flush()
     return event
 
@@ -130,13 +131,7 @@ class Ketting:
 
     seq: int
     hash: str
-
-    def stand(self) -> tuple[int, str]:
-        return self.seq, self.hash
-
-    def herstel(self, stand: tuple[int, str]) -> None:
-        """Back to `stand` after a savepoint that appended was rolled back."""
-        self.seq, self.hash = stand
+    rijen: list[dict[str, Any]] = field(default_factory=list)  # events appended, not yet written
 
 
 @contextlib.contextmanager
@@ -149,6 +144,8 @@ def ketting(session: Session) -> Iterator[Ketting]:
     session.info[_KETTING] = k
     try:
         yield k
+        if k.rijen:  # one executemany for the whole group, after its messages (no ORM unit of work needed)
+            session.execute(insert(AuditEvent), k.rijen)
     finally:
         session.info.pop(_KETTING, None)
 
