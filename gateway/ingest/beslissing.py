@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.ingest.declaratie import oordeel_uit_json
+from gateway.ingest.declaratie import ANTWOORD, DECLARATIE, oordeel_uit_json
 from gateway.ingest.vastlegging import store_outgoing
 from gateway.messages.declaratie_antwoord import (
     BeslissingOngeldig,
@@ -26,7 +26,6 @@ from gateway.messages.declaratie_antwoord import (
     beslissing_uit_antwoord,
     bouw_declaratie_antwoord,
 )
-from gateway.standard import catalogue
 from gateway.store.history import file_facts
 from gateway.store.lifecycle import Status, allowed, transition
 from gateway.store.models import Bericht, DeclaratieVerwerking, utcnow
@@ -36,8 +35,6 @@ from gateway.validation import safe_xml
 from gateway.validation.findings import Finding
 from gateway.validation.validator import validate
 
-DECLARATIE = catalogue.get("WMO323")
-ANTWOORD = catalogue.get("WMO325")
 OP090X4_WERKDAGEN = 10  # a WMO325 within 10 working days of its WMO323
 
 # What follows once the 325 is stored, in the same transaction: queue it for its addressee.

@@ -9,6 +9,7 @@ that client, with 0233) are refused, and the rest waits for the gemeente's decis
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -21,7 +22,11 @@ from gateway.messages.declaratie_antwoord import (
     totaal_ingediend,
 )
 from gateway.messages.retour import GeenRetourbericht
+from gateway.standard import catalogue
 from gateway.validation.findings import Finding
+
+DECLARATIE = catalogue.get("WMO323")
+ANTWOORD = catalogue.get("WMO325")
 
 
 class Soort(enum.StrEnum):
@@ -90,6 +95,7 @@ def declaratienummer(root: etree._Element) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=8)
 def _retourcode(regel: str) -> str:
     from gateway.validation.cross.registry import all_cross_rules
 

@@ -17,7 +17,7 @@ from lxml import etree
 
 from gateway.messages.retour import GeenRetourbericht, build_retourbericht
 from gateway.standard import catalogue
-from gateway.store.keys import Kop, extract
+from gateway.store.keys import Kop, extract, partijen
 from gateway.validation.findings import TE_GROOT, Finding
 from gateway.validation.validator import Uitslag, validate
 
@@ -65,15 +65,13 @@ class Oordeel:
     @property
     def verzender(self) -> str | None:
         """Who sends this message by its header (for a retourbericht: its Ontvanger)."""
-        if self.bericht is None or self.kop is None or not (self.kop.afzender and self.kop.ontvanger):
-            return None
-        return self.bericht.verzender_en_adressaat(self.kop.afzender, self.kop.ontvanger)[0]
+        beide = partijen(self.bericht, self.kop) if self.kop is not None else None
+        return beide[0] if beide else None
 
     @property
     def adressaat(self) -> str | None:
-        if self.bericht is None or self.kop is None or not (self.kop.afzender and self.kop.ontvanger):
-            return None
-        return self.bericht.verzender_en_adressaat(self.kop.afzender, self.kop.ontvanger)[1]
+        beide = partijen(self.bericht, self.kop) if self.kop is not None else None
+        return beide[1] if beide else None
 
     def retourbericht(self, errors: list[Finding]) -> bytes | None:
         """The retourbericht for the final findings: the one built while judging when nothing was added."""

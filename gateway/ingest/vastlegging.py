@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.ingest.declaratie import (
+    ANTWOORD,
+    DECLARATIE,
     Soort,
     Verwerking,
     antwoord_niet_verwerkt,
@@ -32,8 +34,6 @@ from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht, Bevinding, DeclaratieVerwerking, IdentificatieClaim, utcnow
 from gateway.store.repository import eigen_en_begrensd, findings_of, link_answer, new_row, store_outgoing
 from gateway.validation.findings import Finding, begrens
-
-DECLARATIE = catalogue.get("WMO323")
 
 TR056_MELDING = (
     "TR056: De BerichtIdentificatie is al eerder gebruikt voor dit berichttype door deze afzender. "
@@ -142,7 +142,7 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     audit.append(session, actor=a.party, action="ontvangen", bericht_id=row.id, to_state=Status.RECEIVED,
                  details=details)
     if vreemd is None and o.bericht is not None and (o.bericht.soort is catalogue.Soort.RETOUR
-                                                     or o.bericht.naam == "WMO325"):
+                                                     or o.bericht.naam == ANTWOORD.naam):
         session.flush()  # its heenbericht may be earlier in this very group
         link_answer(session, row)
 
@@ -176,7 +176,7 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
         oordeel["verwerking"] = str(verwerking.soort)
     transition(session, row, verdict, actor="system", action="beoordeeld", details=oordeel)
 
-    if verdict is Status.ACCEPTED and row.berichttype == "WMO325" and row.antwoord_op_id:
+    if verdict is Status.ACCEPTED and row.berichttype == ANTWOORD.naam and row.antwoord_op_id:
         _beantwoordt_declaratie(session, row)
 
     retour_id = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from gateway.standard import catalogue
 from gateway.validation.paths import local
 
 # Elements whose values correlate messages (and that administrators search on). The BSN is kept only
@@ -63,3 +64,11 @@ def extract(root: etree._Element) -> Kop:
         if isinstance(el.tag, str) and local(el.tag) in SLEUTEL_ELEMENTEN and el.text and el.text.strip():
             kop.sleutels.add((local(el.tag), el.text.strip()[:64]))
     return kop
+
+
+def partijen(bericht: catalogue.Berichttype | None, kop: Kop) -> tuple[str, str] | None:
+    """(verzender, adressaat) of a message by its header: a retourbericht travels against its header's
+    direction (IV028). None when the type or either party is unknown."""
+    if bericht is None or not kop.afzender or not kop.ontvanger:
+        return None
+    return bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.standard import catalogue
 from gateway.store import audit
-from gateway.store.keys import Kop, extract
+from gateway.store.keys import Kop, extract, partijen
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht, BerichtSleutel
 from gateway.validation.findings import Finding
@@ -48,8 +48,8 @@ def new_row(data: bytes, *, digest: str, size: int, bericht: catalogue.Berichtty
         row.afzender, row.ontvanger = kop.afzender, kop.ontvanger
         row.dagtekening = kop.dagtekening
         row.identificatie = kop.identificatie_retour or kop.identificatie
-        if bericht and kop.afzender and kop.ontvanger:
-            row.verzender, row.adressaat = bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)
+        if (beide := partijen(bericht, kop)) is not None:
+            row.verzender, row.adressaat = beide
         sleutels = set(kop.sleutels)
         if kop.identificatie_retour and kop.identificatie:
             sleutels.add(("HeenIdentificatie", kop.identificatie))  # a retour names its heenbericht (IV028)

@@ -50,7 +50,7 @@ class Aankomst:
 
 def verzender_van(payload: bytes) -> str | None:
     """Who sends this payload by its header (a retourbericht: its Ontvanger); None when unreadable."""
-    from gateway.store.keys import extract
+    from gateway.store.keys import extract, partijen
     from gateway.validation import safe_xml
     from gateway.validation.validator import detect
 
@@ -58,11 +58,8 @@ def verzender_van(payload: bytes) -> str | None:
         root = safe_xml.parse(payload).root
     except safe_xml.XmlRefused:
         return None
-    bericht = detect(root)
-    kop = extract(root)
-    if bericht is None or not kop.afzender or not kop.ontvanger:
-        return None
-    return bericht.verzender_en_adressaat(kop.afzender, kop.ontvanger)[0]
+    beide = partijen(detect(root), extract(root))
+    return beide[0] if beide else None
 
 
 class Inbox:
