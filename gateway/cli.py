@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from gateway.validation import safe_xml
+from gateway.validation.findings import Finding
 from gateway.validation.validator import Uitslag, validate
 
 # Commands that judge files and need neither a database nor HTTP. For these the parser is built without the
@@ -40,20 +43,72 @@ def _print_human(path: str, uitslag: Uitslag) -> None:
         print(f"  {f.code}{rc}{line} {where}\n    {f.melding}")
 
 
+# The code of a file `validate` could not read (missing, no permission, a folder without messages): not a
+# verdict on a message, so no rule, no retourcode.
+BESTAND = "BESTAND"
+
+# OSError.strerror is the C library's English; a user of this command reads Dutch.
+_LEESFOUTEN = {
+    errno.ENOENT: "het bestand bestaat niet",
+    errno.EACCES: "geen leesrecht op het bestand",
+    errno.EPERM: "geen leesrecht op het bestand",
+    errno.EISDIR: "dit is een map",
+    errno.ENOTDIR: "een deel van het pad is geen map",
+    errno.ELOOP: "te veel symbolische koppelingen in het pad",
+    errno.ENAMETOOLONG: "de bestandsnaam is te lang",
+    errno.EIO: "invoer-/uitvoerfout bij het lezen",
+}
+
+
+def leesfout(exc: OSError) -> str:
+    """Why a file could not be read, in Dutch."""
+    if exc.errno in _LEESFOUTEN:
+        return _LEESFOUTEN[exc.errno]
+    naam = errno.errorcode.get(exc.errno or 0, "onbekend")
+    return f"het bestand kan niet worden gelezen ({naam})"
+
+
+def _onleesbaar(waarom: str) -> Uitslag:
+    return Uitslag(bericht=None, errors=[Finding(code=BESTAND, melding=f"Niet gevalideerd: {waarom}. Controleer "
+                                                                       "het pad en de rechten.")])
+
+
+def _bestanden(argumenten: Sequence[str]) -> Iterator[tuple[str, str | None]]:
+    """(path, None) for every file to validate, in argument order; a folder gives its .xml files sorted by
+    name (not its subfolders), or (folder, why) when it holds none."""
+    for argument in argumenten:
+        if argument != "-" and Path(argument).is_dir():
+            xml = sorted(str(p) for p in Path(argument).iterdir() if p.suffix.lower() == ".xml" and p.is_file())
+            if not xml:
+                yield argument, "de map bevat geen .xml-bestanden"
+            yield from ((pad, None) for pad in xml)
+        else:
+            yield argument, None
+
+
+def _beoordeel(path: str) -> tuple[Uitslag, bool]:
+    """The verdict on one file and whether it could be read at all."""
+    try:
+        return validate(_read(path)), True
+    except OSError as exc:
+        return _onleesbaar(leesfout(exc)), False
+    except safe_xml.XmlRefused as refused:  # over the size limit: judged without reading the rest
+        return Uitslag(bericht=None, errors=[refused.finding]), True
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when every file is valid, 1 when any is not, 2 when any could not be read (it is still reported
+    with code BESTAND, and the other files are still judged)."""
     results: list[dict[str, object]] = []
-    any_invalid = False
-    for path in args.files:
-        try:
-            uitslag = validate(_read(path))
-        except OSError as exc:
-            print(f"iwmo-gateway: kan {path} niet lezen: {exc.strerror}", file=sys.stderr)
-            return 2
-        except safe_xml.XmlRefused as refused:  # over the size limit: judged without reading the rest
-            uitslag = Uitslag(bericht=None, errors=[refused.finding])
+    any_invalid = any_unreadable = False
+    for path, waarom in _bestanden(args.files):
+        uitslag, gelezen = (_onleesbaar(waarom), False) if waarom else _beoordeel(path)
+        any_unreadable |= not gelezen
         any_invalid |= not uitslag.valid
         if args.json:
             results.append(uitslag.to_json(file=path))
+        elif not gelezen:
+            print(f"iwmo-gateway: {path}: {uitslag.errors[0].melding}", file=sys.stderr)
         else:
             _print_human(path, uitslag)
     if args.json:
@@ -61,7 +116,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         json.dump(results, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
-    return 1 if any_invalid else 0
+    return 2 if any_unreadable else 1 if any_invalid else 0
 
 
 def cmd_regels(args: argparse.Namespace) -> int:
@@ -98,7 +153,7 @@ def cmd_retour(args: argparse.Namespace) -> int:
     try:
         data = _read(args.file)
     except OSError as exc:
-        print(f"iwmo-gateway: kan {args.file} niet lezen: {exc.strerror}", file=sys.stderr)
+        print(f"iwmo-gateway: kan {args.file} niet lezen: {leesfout(exc)}", file=sys.stderr)
         return 2
     except safe_xml.XmlRefused as refused:
         print(f"iwmo-gateway: {args.file}: geen retourbericht. {refused.finding.melding}", file=sys.stderr)
@@ -129,7 +184,9 @@ def build_parser(*, alleen_kern: bool = False) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="valideer iWmo-berichten (XSD en regels)")
     p.add_argument("--json", action="store_true", help="uitvoer als JSON-array, een object per bestand")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="berichten; een map valideert de .xml-bestanden erin; - leest stdin. Afsluitcode 0: alles "
+                        "geldig, 1: een bericht ongeldig, 2: een bestand onleesbaar (code BESTAND) of verkeerd gebruik")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("regels", help="toon de regels die de gateway controleert")
@@ -187,12 +244,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(alleen_kern=bool(argumenten) and argumenten[0] in KERNCOMMANDOS)
     args = parser.parse_args(argumenten)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, so a reader that went away meets the handler below, not the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _lezer_weg()
     except Exception as exc:
         if not _instellingen_geweigerd(exc):
             raise
         print(f"iwmo-gateway {args.command}: {_instellingsfout(exc)}", file=sys.stderr)
         return 2
+
+
+# What a command killed by SIGPIPE returns in a shell (128 + 13), so `set -o pipefail` sees the same.
+SIGPIPE_CODE = 141
+
+
+def _lezer_weg() -> int:
+    """The reader of our output went away (`iwmo-gateway regels | head`): stop quietly. stdout is pointed at
+    /dev/null so that Python's final flush of what is still buffered does not complain on stderr."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's capture): nothing to flush
+        pass
+    return SIGPIPE_CODE
 
 
 if __name__ == "__main__":

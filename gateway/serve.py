@@ -107,7 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.api.app import create_app
-    from gateway.api.observability import configure_logging
+    from gateway.logboek import configure_logging
     from gateway.store.db import upgrade_to_head
 
     settings = get_settings()

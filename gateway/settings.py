@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    # Who answers questions about this gateway's API: info.contact in its OpenAPI document (NL GOV API Design
+    # Rules, /core/doc-openapi-contact). The defaults are placeholders; an operator sets its own.
+    api_contact_naam: str = "Beheer iwmo-gateway"
+    api_contact_email: str = "beheer@example.org"
+    api_contact_url: str = "https://example.org/iwmo-gateway"
     # How long a request body may take to arrive (uvicorn has no limit): in total, and between two chunks.
     # A body that is slower is cut off with 408, so a slow sender cannot hold a worker and a connection open.
     body_timeout_s: float = Field(default=120.0, gt=0)

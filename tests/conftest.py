@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated database on each backend (SQLite always, PostgreSQL when available)."""
+"""Shared fixtures: a migrated database on each backend (SQLite always, PostgreSQL when available); and one
+summary line that says how many tests skipped because ../shared/reference is absent."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
+from tests.reference import AFWEZIG, reference_path
 
 PG_ENV = "IWMO_TEST_POSTGRES_URL"
 
@@ -73,3 +75,18 @@ def sessions(migrated_url: str):  # type: ignore[no-untyped-def]
     engine = make_engine(migrated_url)
     yield make_session_factory(engine)
     engine.dispose()
+
+
+def _reden(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Without ../shared/reference the oracle tests skip, and `-q` shows only `s`: say how many and why."""
+    zonder = [r for r in terminalreporter.stats.get("skipped", []) if AFWEZIG in _reden(r)]
+    if zonder:
+        terminalreporter.write_line(
+            f"{len(zonder)} skipped: ../shared/reference is absent ({reference_path()}); these tests compare the "
+            "gateway with the standard's own material (official iWmo/iJw XSDs and examples, NL GOV API Design "
+            "Rules lint). Set IWMO_SHARED_REFERENCE to its location to run them.")

@@ -14,6 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 OUR_EXAMPLES = REPO / "gateway" / "demo" / "berichten"
 
 
+# Every skip for want of the reference starts with this; tests/conftest.py counts them in one summary line.
+AFWEZIG = "../shared/reference not present"
+
+
 def reference_path() -> Path:
     override = os.environ.get("IWMO_SHARED_REFERENCE")
     return Path(override) if override else REPO.parent / "shared" / "reference"
@@ -22,7 +26,7 @@ def reference_path() -> Path:
 def reference_dir() -> Path:
     path = reference_path()
     if not (path / "iwmo-3.2").is_dir():
-        pytest.skip(f"../shared/reference not present at {path}: official XSDs/examples unavailable")
+        pytest.skip(f"{AFWEZIG} at {path}: official XSDs/examples unavailable")
     return path
 
 

@@ -24,3 +24,18 @@ def test_demo_conversation_is_accepted_and_the_extra_start_rejected(migrated_url
         # every heenbericht but the 323 has its retourbericht stored beside it
         retouren = session.scalars(select(Bericht.berichttype).where(Bericht.richting == "uit")).all()
     assert sorted(retouren) == sorted(["WMO316", "WMO318", "WMO302", "WMO320", "WMO306", "WMO308", "WMO306"])
+
+
+def test_the_example_325_comment_names_every_retourcode_in_it_with_its_wj001_meaning() -> None:
+    import re
+
+    from gateway.standard.codelijsten import WJ001
+    from gateway.transport.demo import retourcodes
+    from tests.reference import our_example
+
+    xml = our_example("WMO325")
+    commentaar = " ".join(" ".join(re.findall(r"<!--(.*?)-->", xml.decode(), re.DOTALL)).split())
+    codes = retourcodes(xml)
+    assert codes  # the example refuses a prestatie
+    for code in codes:
+        assert f'{code} (WJ001: "{WJ001[code]}"' in commentaar, code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from gateway.admin import woorden
 from gateway.store.lifecycle import IllegalTransition, Status, allowed, transition
 from gateway.store.models import Bericht
 from gateway.transport import outbox
@@ -33,8 +34,8 @@ def _bericht(session: Session, bericht_id: str) -> Bericht:
 
 
 def _geweigerd(actie: str, fout: IllegalTransition) -> Geweigerd:
-    return Geweigerd(f"{_NAMEN[actie].capitalize()} kan niet: het bericht heeft status '{fout.current}' en de "
-                     f"overgang naar '{fout.target}' is niet toegestaan.")
+    return Geweigerd(f"{_NAMEN[actie].capitalize()} kan niet: het bericht heeft status '{woorden.status(fout.current)}' "
+                     f"en de overgang naar '{woorden.status(fout.target)}' is niet toegestaan.")
 
 
 def afhandelen(session: Session, bericht_id: str, *, actor: str, opmerking: str) -> None:

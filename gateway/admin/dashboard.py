@@ -87,10 +87,10 @@ def wachtrijen(session: Session, vandaag: dt.date | None = None) -> list[Wachtri
     retour = sum(1 for a in te_laat if a.regel == "OP090")
     antwoord_325 = sum(1 for a in te_laat if a.regel != "OP090")
     return [
-        Wachtrij("Afgekeurde berichten", _aantal_met_status(session, Status.REJECTED), "/admin/afgekeurd",
+        Wachtrij("Afgekeurde berichten", _aantal_met_status(session, Status.REJECTED), "/admin/berichten?status=rejected",
                  "Door de gateway afgekeurd en nog niet afgehandeld."),
-        Wachtrij("Dead letters", _aantal_met_status(session, Status.DEAD_LETTER),
-                 "/admin/afgekeurd?status=dead_letter", "Niet af te leveren; opnieuw in de wachtrij of afhandelen."),
+        Wachtrij("Niet afleverbaar", _aantal_met_status(session, Status.DEAD_LETTER),
+                 "/admin/berichten?status=dead_letter", "Niet af te leveren; opnieuw in de wachtrij of afhandelen."),
         Wachtrij("Retourbericht te laat (OP090)", retour, "/admin/achterstallig?regel=OP090",
                  "Verzonden heenbericht zonder retourbericht na 3 werkdagen."),
         Wachtrij("WMO325 te laat (OP090x4)", antwoord_325, "/admin/achterstallig?regel=OP090x4",

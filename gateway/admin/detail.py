@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.admin import acties
-from gateway.admin.gesprek import Declaratievergelijking, gesprek, vergelijk_declaratie
+from gateway.admin.gesprek import gesprek
 from gateway.admin.uitleg import Uitleg, uitleg
 from gateway.admin.xmlweergave import Weergave, weergave
 from gateway.standard import catalogue
@@ -43,7 +43,6 @@ class Detail:
     ontvangsten: list[Ontvangst]
     audit: list[AuditEvent]
     gesprek: list[Bericht]
-    declaratie: Declaratievergelijking | None
     mogelijk: dict[str, bool]
 
 
@@ -73,6 +72,5 @@ def laad(session: Session, bericht_id: str, *, bsn_zichtbaar: bool = False) -> D
                                          .order_by(Ontvangst.id))),
         audit=queries.audit_for(session, bericht.id),
         gesprek=gesprek(session, bericht),
-        declaratie=vergelijk_declaratie(session, bericht),
         mogelijk=acties.mogelijk(bericht, bool(afleveringen)),
     )

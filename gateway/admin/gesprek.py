@@ -1,14 +1,14 @@
-"""The conversation a message belongs to, and a declaratie's prestaties beside the answer they got.
+"""The conversation a message belongs to, and what a declaratie's prestatie lines say.
 
 Heen and retour share a conversatie_id in the store (301 → 302, 305 → 306, 323 → 325). A verzoek (315/317)
 is answered by a toewijzing or an antwoordbericht (301/319) in a conversation of its own; what ties them is the
-ReferentieAanbieder, so those are followed too. A WMO325 lists only the prestaties it refuses (IV087): every
-other prestatie of the 323 was granted.
+ReferentieAanbieder, so those are followed too. What became of each prestatie of a 323 is decided in one place,
+gateway/ingest/beslissing.py, which the console asks through gateway/admin/declaraties.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 from sqlalchemy import select
@@ -61,27 +61,15 @@ def gesprek(session: Session, bericht: Bericht) -> list[Bericht]:
 
 @dataclass
 class Prestatie:
+    """What a prestatie line says, for showing it; what became of it is `beslissing`'s to say."""
+
     referentie: str
+    vorig: str  # VorigReferentieNummer: on a credit, the debet it cancels
     toewijzing: str
     product: str
     periode: str
     ingediend: int | None  # eurocent
     debet_credit: str
-    retourcodes: list[str] = field(default_factory=list)
-
-    @property
-    def toegekend(self) -> bool:
-        return not self.retourcodes
-
-
-@dataclass
-class Declaratievergelijking:
-    declaratie: Bericht
-    antwoord: Bericht | None
-    toegekend: list[Prestatie]
-    afgewezen: list[Prestatie]
-    totaal_ingediend: int | None
-    totaal_toegekend: int | None
 
 
 def _tekst(el: etree._Element, naam: str) -> str:
@@ -100,7 +88,7 @@ def _bedrag(tekst: str) -> int | None:
 
 
 def prestaties(data: bytes) -> list[Prestatie]:
-    """The prestaties of a 323 or 325, with the retourcodes a 325 gives each."""
+    """The prestaties of a 323, in document order."""
     try:
         root = parse(data).root
     except XmlRefused:
@@ -110,46 +98,11 @@ def prestaties(data: bytes) -> list[Prestatie]:
         periode = _kinderen(p, "ProductPeriode")
         van_tot = f"{_tekst(periode[0], 'Begindatum')} – {_tekst(periode[0], 'Einddatum')}" if periode else ""
         bedrag = _kinderen(p, "IngediendBedrag")
-        retour = _kinderen(p, "RetourCode")
         uit.append(Prestatie(
-            referentie=_tekst(p, "ReferentieNummer"), toewijzing=_tekst(p, "ToewijzingNummer"),
+            referentie=_tekst(p, "ReferentieNummer"), vorig=_tekst(p, "VorigReferentieNummer"),
+            toewijzing=_tekst(p, "ToewijzingNummer"),
             product=f"{_tekst(p, 'ProductCategorie')} {_tekst(p, 'ProductCode')}".strip(), periode=van_tot,
             ingediend=_bedrag(_tekst(bedrag[0], "Bedrag")) if bedrag else None,
             debet_credit=_tekst(bedrag[0], "DebetCredit") if bedrag else "",
-            retourcodes=[(r.text or "").strip() for r in retour],
         ))
     return uit
-
-
-def _totaal(data: bytes, naam: str) -> int | None:
-    try:
-        root = parse(data).root
-    except XmlRefused:
-        return None
-    gevonden = _kinderen(root, naam)
-    return _bedrag(_tekst(gevonden[0], "TotaalBedrag")) if gevonden else None
-
-
-def vergelijk_declaratie(session: Session, bericht: Bericht) -> Declaratievergelijking | None:
-    """For a 323 or its 325: granted and refused prestaties side by side; None for other messages."""
-    if bericht.berichttype == "WMO325" and bericht.antwoord_op_id:
-        declaratie = session.get(Bericht, bericht.antwoord_op_id)
-    elif bericht.berichttype == "WMO323":
-        declaratie = bericht
-    else:
-        return None
-    if declaratie is None or not declaratie.raw:
-        return None
-    antwoord = next((b for b in queries.answers(session, declaratie.id) if b.berichttype == "WMO325"), None)
-    ingediend = prestaties(declaratie.raw)
-    if antwoord is None or not antwoord.raw:
-        return Declaratievergelijking(declaratie, antwoord, [], [], _totaal(declaratie.raw, "TotaalIngediendBedrag"),
-                                      None)
-    afgewezen_codes = {p.referentie: p.retourcodes for p in prestaties(antwoord.raw)}
-    for p in ingediend:
-        p.retourcodes = [c for c in afgewezen_codes.get(p.referentie, []) if c != "0200"] or \
-            (["(afgewezen)"] if p.referentie in afgewezen_codes else [])
-    return Declaratievergelijking(
-        declaratie, antwoord, [p for p in ingediend if p.toegekend], [p for p in ingediend if not p.toegekend],
-        _totaal(antwoord.raw, "TotaalIngediendBedrag"), _totaal(antwoord.raw, "TotaalToegekendBedrag"),
-    )

@@ -31,6 +31,13 @@ def _schaal_max(hoogste: int) -> int:
         macht *= 10
 
 
+def asmarkeringen(top: int) -> list[int]:
+    """The values on the count axis, 0 to `top`: whole numbers only (a message is never a quarter), at most six,
+    evenly spaced. `top` is a `_schaal_max` value, so one of 5, 4, 3, 2 or 1 intervals divides it."""
+    intervallen = next(n for n in (5, 4, 3, 2, 1) if n <= top and top % n == 0)
+    return [top * i // intervallen for i in range(intervallen + 1)]
+
+
 def staafgrafiek(dagen: list[Dag], *, breedte: int = 720, hoogte: int = 220) -> Markup:
     links, onder, boven, rechts = 44, 28, 12, 8
     plot_b = breedte - links - rechts
@@ -44,11 +51,10 @@ def staafgrafiek(dagen: list[Dag], *, breedte: int = 720, hoogte: int = 220) -> 
         f'aria-labelledby="grafiek-titel" xmlns="http://www.w3.org/2000/svg">',
         '<title id="grafiek-titel">Berichten per dag: totaal en afgekeurd</title>',
     ]
-    for i in range(5):
-        waarde = top * i / 4
-        y = boven + plot_h - plot_h * i / 4
+    for waarde in asmarkeringen(top):
+        y = boven + plot_h - plot_h * waarde / top
         delen.append(f'<line class="raster" x1="{links}" x2="{breedte - rechts}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        delen.append(f'<text class="as" x="{links - 6}" y="{y + 4:.1f}" text-anchor="end">{waarde:g}</text>')
+        delen.append(f'<text class="as" x="{links - 6}" y="{y + 4:.1f}" text-anchor="end">{waarde}</text>')
     for i, d in enumerate(dagen):
         x = links + i * stap + (stap - balk) / 2
         h_tot = plot_h * d.totaal / top

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from gateway.admin import woorden
 from gateway.standard import catalogue
 from gateway.store import queries
 from gateway.store.lifecycle import Status
@@ -59,14 +60,17 @@ def _middernacht(d: dt.date) -> dt.datetime:
     return dt.datetime.combine(d, dt.time.min, tzinfo=dt.UTC)
 
 
-def lees_zoekvraag(params: dict[str, str], *, vandaag: dt.date | None = None) -> Zoekvraag:
-    """Query parameters → a search. The status defaults to rejected: the list is for work to be done."""
+def lees_zoekvraag(params: dict[str, str], *, vandaag: dt.date | None = None,
+                   standaard_status: str = Status.REJECTED) -> Zoekvraag:
+    """Query parameters → a search. Without a status the page's own default holds: rejected for the work queue
+    (/admin/afgekeurd), every status ("") for the list of all messages (/admin/berichten)."""
     vandaag = vandaag or dt.datetime.now(dt.UTC).date()
-    status = params.get("status", Status.REJECTED)
+    status = params.get("status", standaard_status)
     if status == "alle":
         status = ""
     if status and status not in {s.value for s in Status}:
-        raise OngeldigFilter(f"status: '{status}' bestaat niet; kies uit {', '.join(s.value for s in Status)}")
+        keuzes = ", ".join(f"{s.value} ({woorden.status(s)})" for s in Status)
+        raise OngeldigFilter(f"status: '{status}' bestaat niet; kies uit {keuzes}")
     type_ = params.get("type", "").strip().upper()
     if type_ and (("WMO" + type_) if not type_.startswith("WMO") else type_) not in catalogue.BERICHTEN:
         raise OngeldigFilter(f"type: '{type_}' is geen iWmo-bericht; kies bijvoorbeeld WMO305")

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -25,25 +25,29 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.admin import (
     acties,
     dashboard,
+    declaraties,
     detail,
     export,
     inlogrem,
     koppen,
     lijst,
+    partners,
     sessie,
     sessieregister,
     tijdlijn,
     uitleg,
+    woorden,
 )
 from gateway.admin.grafiek import staafgrafiek
 from gateway.admin.xmlweergave import masker
-from gateway.api.auth import key_hash, key_prefix
+from gateway.identiteit import key_hash, key_prefix
+from gateway.ingest import beslissing
 from gateway.standard import catalogue
 from gateway.store import audit
 from gateway.store.apikeys import authenticate
 from gateway.store.db import make_session_factory
 from gateway.store.lifecycle import Status
-from gateway.store.models import ApiKey, utcnow
+from gateway.store.models import ApiKey, Bericht, utcnow
 from gateway.transport import watchdog
 from gateway.transport.routing import RouteringFout, Routeringstabel, laad
 
@@ -53,6 +57,8 @@ templates.env.globals.update(masker=masker, betekenis=uitleg.betekenis, omschrij
 templates.env.filters["euro"] = lambda cent: "" if cent is None else f"€ {cent / 100:,.2f}".replace(",", "X") \
     .replace(".", ",").replace("X", ".")
 templates.env.filters["tijd"] = lambda t: "" if t is None else t.strftime("%d-%m-%Y %H:%M:%S")
+templates.env.filters["status"] = woorden.status
+templates.env.filters["waarde"] = woorden.waarde
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -120,8 +126,12 @@ Operator = Annotated[sessie.Beheerder, Depends(operator)]
 def _pagina(request: Request, naam: str, context: dict[str, Any], *, status_code: int = 200,
             b: sessie.Beheerder | None = None) -> HTMLResponse:
     console = _console(request)
+    aanbieders: dict[str, str] = {}
+    if b is not None:  # the sign-in page shows no parties
+        with console.sessions() as s:
+            aanbieders = partners.aanbiedernamen(s)
     context = {"beheerder": b, "csrf": sessie.csrf_token(console.secret, b.sessie_id) if b else "",
-               "pad": request.url.path, **context}
+               "pad": request.url.path, "partner": lambda code: partners.label(code, aanbieders), **context}
     return templates.TemplateResponse(request, naam, context, status_code=status_code,
                                       headers={"Cache-Control": "no-store"})
 
@@ -168,6 +178,9 @@ def inloggen(request: Request, sleutel: Annotated[str, Form()] = "", csrf: Annot
     if not sessie.csrf_klopt(console.secret, request.cookies.get(sessie.LOGIN_COOKIE), csrf):
         return _inlogpagina(request, volgende=volgende, status_code=403,
                             fout="Het inlogformulier was verlopen of kwam niet van deze site; probeer het opnieuw.")
+    if not sleutel.strip():  # the form has no browser validation (novalidate): the server says it, in Dutch
+        return _inlogpagina(request, volgende=volgende, status_code=400,
+                            fout="Vul uw beheersleutel in: de volledige sleutel die begint met iwmo_.")
     with console.sessions() as s, s.begin():
         rij = s.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash(sleutel.strip()))).first()
         wie = authenticate(s, sleutel.strip()) if rij is not None else None
@@ -242,13 +255,14 @@ def _keuzes(s: Session) -> dict[str, Any]:
             "regels": uitleg.regelcodes(), "retourcodes": uitleg.retourcodes(), "partners": lijst.partners(s)}
 
 
-@router.get("/afgekeurd", response_class=HTMLResponse)
-def afgekeurd(request: Request, b: Beheer) -> HTMLResponse:
+def _lijstpagina(request: Request, b: sessie.Beheerder, standaard: str) -> HTMLResponse:
+    """The message list; `standaard` is the status filter when the URL names none ("" for every status)."""
     params = dict(request.query_params)
+    pad = request.url.path
     with _console(request).sessions() as s:
-        keuzes = _keuzes(s)
+        keuzes = _keuzes(s) | {"lijstpad": pad, "st": params.get("status", standaard or "alle")}
         try:
-            vraag = lijst.lees_zoekvraag(params, vandaag=_vandaag())
+            vraag = lijst.lees_zoekvraag(params, vandaag=_vandaag(), standaard_status=standaard)
             rijen, volgende = lijst.pagina(s, vraag)
             totaal = lijst.aantal(s, vraag.filter)
         except lijst.OngeldigFilter as fout:
@@ -263,10 +277,24 @@ def afgekeurd(request: Request, b: Beheer) -> HTMLResponse:
     }, b=b)
 
 
+@router.get("/berichten", response_class=HTMLResponse)
+def berichten(request: Request, b: Beheer) -> HTMLResponse:
+    """Every message; "afgekeurd" and the other statuses are filters on it."""
+    return _lijstpagina(request, b, "")
+
+
+@router.get("/afgekeurd", response_class=HTMLResponse)
+def afgekeurd(request: Request, b: Beheer) -> HTMLResponse:
+    """The work queue: the same list, filtered on rejected unless the URL names another status."""
+    return _lijstpagina(request, b, Status.REJECTED)
+
+
 @router.get("/afgekeurd.csv")
-def afgekeurd_csv(request: Request, b: Beheer) -> Response:
+@router.get("/berichten.csv")
+def lijst_csv(request: Request, b: Beheer) -> Response:
+    standaard = "" if request.url.path.endswith("/berichten.csv") else Status.REJECTED
     try:
-        vraag = lijst.lees_zoekvraag(dict(request.query_params), vandaag=_vandaag())
+        vraag = lijst.lees_zoekvraag(dict(request.query_params), vandaag=_vandaag(), standaard_status=standaard)
     except lijst.OngeldigFilter as fout:
         return Response(f"{fout}\n", status_code=400, media_type="text/plain; charset=utf-8")
     console = _console(request)
@@ -300,12 +328,15 @@ def afgekeurd_zip(request: Request, b: Formulier, id: Annotated[list[str] | None
 
 def _detailpagina(request: Request, b: sessie.Beheerder, bericht_id: str, *, bsn_zichtbaar: bool = False,
                   melding: str = "", fout: str = "", status_code: int = 200) -> HTMLResponse:
-    with _console(request).sessions() as s:
+    console = _console(request)
+    with console.sessions() as s:
         d = detail.laad(s, bericht_id, bsn_zichtbaar=bsn_zichtbaar)
         if d is None:
             return _fout(request, b, 404, f"Bericht {bericht_id} bestaat niet. Zoek het op in de lijst.")
+        declaratie = declaraties.voor_bericht(console.sessions, d.bericht)
         return _pagina(request, "detail.html", {"d": d, "bsn_zichtbaar": bsn_zichtbaar, "melding": melding,
-                                                "fout": fout}, status_code=status_code, b=b)
+                                                "fout": fout, **_declaratiecontext(request, b, s, declaratie)},
+                       status_code=status_code, b=b)
 
 
 @router.get("/berichten/{bericht_id}", response_class=HTMLResponse)
@@ -361,6 +392,111 @@ def opnieuw_in_wachtrij(request: Request, b: Operator, bericht_id: str) -> Respo
 def opnieuw_verzenden(request: Request, b: Operator, bericht_id: str) -> Response:
     return _actie(request, b, bericht_id, "opnieuw_verzenden",
                   lambda s: acties.opnieuw_verzenden(s, bericht_id, actor=b.actor, routes=_routes(request)))
+
+
+# -- declaraties -------------------------------------------------------------------------------------------
+
+def _declaratiecontext(request: Request, b: sessie.Beheerder, s: Session,
+                       *weergaven: declaraties.Declaratieweergave | None) -> dict[str, Any]:
+    """What the declaratie block needs: per WMO323 why this administrator may not answer it (None: may)."""
+    identiteit = request.app.state.settings.identiteit
+    aanbieders = partners.aanbiedernamen(s)
+    return {"declaratie": weergaven[0] if len(weergaven) == 1 else None, "vandaag": _vandaag(),
+            "afwijscodes": declaraties.afwijscodes(), "toekennen": declaraties.TOEKENNEN,
+            "beslisser_fout": {w.stand.id: declaraties.beslisser_fout(b, w.stand.gemeente, identiteit, aanbieders)
+                               for w in weergaven if w is not None}}
+
+
+@router.get("/declaraties", response_class=HTMLResponse)
+def declaratielijst(request: Request, b: Beheer, open: str = "") -> HTMLResponse:
+    standen = beslissing.declaraties(_console(request).sessions, partij=None, open_alleen=open == "1", limit=200)
+    return _pagina(request, "declaraties.html", {"standen": standen, "open": open == "1", "vandaag": _vandaag()},
+                   b=b)
+
+
+def _declaratiepagina(request: Request, b: sessie.Beheerder, nummer: str, *, melding: str = "", fout: str = "",
+                      status_code: int = 200) -> HTMLResponse:
+    console = _console(request)
+    weergaven = declaraties.per_nummer(console.sessions, nummer)
+    if not weergaven:
+        return _fout(request, b, 404, f"Geen declaratie met DeclaratieNummer {nummer}. Zoek haar op in de lijst "
+                                      "van declaraties.")
+    with console.sessions() as s:
+        context = _declaratiecontext(request, b, s, *weergaven)
+    return _pagina(request, "declaratie.html", {**context, "nummer": nummer, "weergaven": weergaven,
+                                                "melding": melding, "fout": fout}, status_code=status_code, b=b)
+
+
+@router.get("/declaraties/{nummer}", response_class=HTMLResponse)
+def declaratiepagina(request: Request, b: Beheer, nummer: str, beantwoord: str = "") -> HTMLResponse:
+    melding = (f"Het declaratie-antwoord is opgesteld, gecontroleerd, opgeslagen en staat klaar voor verzending: "
+               f"WMO325 {beantwoord}." if beantwoord else "")
+    return _declaratiepagina(request, b, nummer, melding=melding)
+
+
+@router.post("/berichten/{bericht_id}/declaratie-antwoord")
+def declaratie_antwoord(request: Request, b: Operator, bericht_id: str,
+                        prestatie: Annotated[list[str] | None, Form()] = None,
+                        retourcode: Annotated[list[str] | None, Form()] = None) -> Response:
+    """The operator's decision on a WMO323: the gateway builds, checks, stores and sends its one WMO325."""
+    console = _console(request)
+    with console.sessions() as s:
+        bericht = s.get(Bericht, bericht_id)
+        gevonden = declaraties.declaratienummer_van(s, bericht) if bericht is not None else None
+        if bericht is None or gevonden is None or gevonden[0] != bericht_id or gevonden[1] is None:
+            return _fout(request, b, 404, f"Bericht {bericht_id} is geen declaratie (WMO323) die de gateway kent.")
+        nummer, gemeente = gevonden[1], bericht.adressaat
+        weigering = declaraties.beslisser_fout(b, gemeente, request.app.state.settings.identiteit,
+                                               partners.aanbiedernamen(s))
+    if weigering:
+        return _declaratiepagina(request, b, nummer, fout=weigering, status_code=403)
+    sleutels, codes = prestatie or [], retourcode or []
+    if len(sleutels) != len(codes):
+        return _declaratiepagina(request, b, nummer, status_code=400, fout=(
+            "Het formulier is onvolledig: bij elke prestatie hoort een keuze (toekennen of een retourcode). "
+            "Laad de pagina opnieuw en kies opnieuw."))
+    afgewezen = {k: [c] for k, c in zip(sleutels, codes, strict=True) if c != declaraties.TOEKENNEN}
+    try:
+        uit = beslissing.beantwoord(console.sessions, bericht_id, partij=gemeente or "", actor=b.actor,
+                                    afgewezen=afgewezen, na=request.app.state.service.na_uitgaand)
+    except beslissing.NietGevonden:
+        return _fout(request, b, 404, f"Bericht {bericht_id} is geen declaratie (WMO323) aan {gemeente}.")
+    except beslissing.AlBeantwoord:
+        return _declaratiepagina(request, b, nummer, status_code=409, fout=(
+            "Deze declaratie is al beantwoord: op een WMO323 volgt precies één WMO325 (IV087), dus er is niets "
+            "verstuurd. Het bestaande declaratie-antwoord staat hieronder."))
+    except beslissing.AntwoordOngeldig as exc:
+        return _declaratiepagina(request, b, nummer, status_code=422, fout=(
+            "Met deze keuzes is geen geldig WMO325 te maken; er is niets opgeslagen of verstuurd. "
+            + " ".join(f.melding for f in exc.fouten)))
+    return RedirectResponse(f"/admin/declaraties/{quote(nummer, safe='')}?"
+                            + urlencode({"beantwoord": uit.antwoord_id}), status_code=303)
+
+
+# -- partners ----------------------------------------------------------------------------------------------
+
+def _partnerpagina(request: Request, b: sessie.Beheerder, *, fout: str = "", melding: str = "",
+                   status_code: int = 200, invoer: dict[str, str] | None = None) -> HTMLResponse:
+    with _console(request).sessions() as s:
+        rijen = partners.overzicht(s)
+    return _pagina(request, "partners.html", {"rijen": rijen, "fout": fout, "melding": melding,
+                                              "invoer": invoer or {}}, status_code=status_code, b=b)
+
+
+@router.get("/partners", response_class=HTMLResponse)
+def partnerlijst(request: Request, b: Beheer, benoemd: str = "") -> HTMLResponse:
+    return _partnerpagina(request, b, melding=f"De naam van {benoemd} is opgeslagen." if benoemd else "")
+
+
+@router.post("/partners")
+def partner_benoemen(request: Request, b: Operator, code: Annotated[str, Form()] = "",
+                     naam: Annotated[str, Form()] = "") -> Response:
+    try:
+        with _console(request).sessions() as s, s.begin():
+            partners.benoem(s, code, naam, actor=b.actor)
+    except partners.NaamOngeldig as fout:
+        return _partnerpagina(request, b, fout=str(fout), status_code=400, invoer={"code": code, "naam": naam})
+    return RedirectResponse("/admin/partners?" + urlencode({"benoemd": code.strip()}), status_code=303)
 
 
 # -- one client --------------------------------------------------------------------------------------------

@@ -1,14 +1,18 @@
-"""The stored XML as numbered lines, with the elements that findings name marked.
+"""The stored XML as numbered lines, exactly as the sender wrote it, with the elements that findings name marked.
 
 Findings locate elements with paths such as `/Bericht/Client/StartProducten/StartProduct[2]/ToewijzingNummer`
-(gateway/validation/paths.py). We pretty-print the message, parse the printed text again so every element
-knows its line, and mark the lines from an element's start tag to its end tag. Pure: bytes in, lines out.
+(gateway/validation/paths.py) and a line number taken from the parser (`regel`, what the CLI and the sender's
+own validator print). So the console shows the stored bytes themselves, never a re-serialisation: a comment, a
+blank line or a CRLF moves nothing, and "regel 21" in a melding is line 21 on the screen. Start lines come from
+the same parser the validator uses; end lines from expat, which reports where each end tag is (lxml does not).
+Pure: bytes in, lines out.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from xml.parsers import expat
 
 from lxml import etree
 from markupsafe import Markup, escape
@@ -33,6 +37,11 @@ class Weergave:
 
 
 _TAG = re.compile(r"(&lt;/?)([\w.:-]+)")
+# XML's line ends (XML 1.0 §2.11), as libxml2 and expat count them; str.splitlines would also split on
+# characters such as U+0085 and U+2028, which are not line ends in XML 1.0, and shift every line after them.
+_REGELEINDE = re.compile(r"\r\n|\r|\n")
+# A Bsn element's content, also inside a comment or CDATA (masking too much is the safe side).
+_BSN = re.compile(r"(<(?:[\w.-]+:)?Bsn(?:\s[^>]*)?>)(.*?)(</(?:[\w.-]+:)?Bsn\s*>)", re.DOTALL)
 
 
 def _kleur(tekst: str) -> Markup:
@@ -48,44 +57,74 @@ def masker(bsn: str | None) -> str:
     return "*" * max(len(bsn) - 2, 0) + bsn[-2:]
 
 
-def _mooi(data: bytes, bsn_zichtbaar: bool) -> bytes:
-    root = parse(data).root
-    for el in root.iter():
-        if not bsn_zichtbaar and isinstance(el.tag, str) and etree.QName(el).localname == "Bsn" and el.text:
-            el.text = masker(el.text.strip())
-        if len(el) and el.text is not None and not el.text.strip():
-            el.text = None
-        if el.tail is not None and not el.tail.strip():
-            el.tail = None
-    etree.indent(root, space="  ")
-    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+def _maskeer_inhoud(inhoud: str) -> str:
+    """A Bsn element's content masked in place: same length and the same line ends, so no line moves."""
+    kern = inhoud.strip()
+    if kern and not _REGELEINDE.search(kern) and "&" not in kern:
+        begin = inhoud.index(kern)
+        return inhoud[:begin] + masker(kern) + inhoud[begin + len(kern):]
+    # A BSN spread over lines or written with character references: hide all of it.
+    return re.sub(r"[^\s]", "*", inhoud)
 
 
-def _eindregel(el: etree._Element) -> int:
-    laatste = el.sourceline or 0
-    for kind in el.iterdescendants():
-        laatste = max(laatste, kind.sourceline or 0)
-    # After indenting, an element with children closes on the line after its last descendant.
-    return laatste + 1 if len(el) else laatste
+def maskeer_bsns(tekst: str) -> str:
+    return _BSN.sub(lambda m: m.group(1) + _maskeer_inhoud(m.group(2)) + m.group(3), tekst)
+
+
+def regels_van(tekst: str) -> list[str]:
+    regels = _REGELEINDE.split(tekst)
+    if len(regels) > 1 and regels[-1] == "":
+        regels.pop()  # the line end after the last line starts no line of its own
+    return regels
+
+
+def _eindregels(data: bytes) -> list[int] | None:
+    """The line of each element's end tag, elements in document order (None when expat cannot read it)."""
+    lezer = expat.ParserCreate()
+    einden: list[int] = []
+    open_: list[int] = []
+
+    def begin(_naam: str, _attributen: object) -> None:
+        open_.append(len(einden))
+        einden.append(0)
+
+    def eind(_naam: str) -> None:
+        einden[open_.pop()] = lezer.CurrentLineNumber
+
+    lezer.StartElementHandler = begin
+    lezer.EndElementHandler = eind
+    try:
+        lezer.Parse(data, True)
+    except expat.ExpatError:
+        return None
+    return einden
+
+
+def _bereik(root: etree._Element, data: bytes) -> dict[str, tuple[int, int]]:
+    """Element path -> (line of its start tag, line of its end tag), in the stored bytes."""
+    elementen = [el for el in root.iter() if isinstance(el.tag, str)]
+    einden = _eindregels(data)
+    if einden is None or len(einden) != len(elementen):
+        einden = [max([el.sourceline or 0, *(k.sourceline or 0 for k in el.iterdescendants())])
+                  for el in elementen]
+    return {element_path(el): (el.sourceline or 1, max(eind, el.sourceline or 1))
+            for el, eind in zip(elementen, einden, strict=True)}
 
 
 def weergave(data: bytes, locaties: list[list[str]], *, bsn_zichtbaar: bool = False) -> Weergave:
     """`locaties[i]` are the paths finding i names. Bsn elements are masked unless `bsn_zichtbaar`."""
     try:
-        mooi = _mooi(data, bsn_zichtbaar)
+        root = parse(data).root  # the stored bytes were read once already; this only says they still are
     except XmlRefused:
         # Unreadable bytes cannot be searched for a Bsn element reliably, so nothing is shown unless asked.
         tekst = data.decode("utf-8", errors="replace") if bsn_zichtbaar else "(onleesbaar bericht; toon de inhoud om de bytes te zien)"
-        regels = [Regel(i, Markup(escape(t))) for i, t in enumerate(tekst.splitlines(), 1)]
+        regels = [Regel(i, Markup(escape(t))) for i, t in enumerate(regels_van(tekst), 1)]
         return Weergave(regels, False, [p for ps in locaties for p in ps], {})
-    tekst = mooi.decode("utf-8")
-    regels = [Regel(i, _kleur(t)) for i, t in enumerate(tekst.splitlines(), 1)]
-    # The printed text is our own output of a document that already passed the safe parser.
-    herleest = etree.fromstring(mooi, etree.XMLParser(resolve_entities=False, no_network=True))
-    bereik: dict[str, tuple[int, int]] = {}
-    for el in herleest.iter():
-        if isinstance(el.tag, str):
-            bereik[element_path(el)] = (el.sourceline or 1, _eindregel(el))
+    tekst = data.decode("utf-8-sig", errors="replace")  # parse() accepted it as UTF-8
+    if not bsn_zichtbaar:
+        tekst = maskeer_bsns(tekst)
+    regels = [Regel(i, _kleur(t)) for i, t in enumerate(regels_van(tekst), 1)]
+    bereik = _bereik(root, data)
     niet_gevonden: list[str] = []
     eerste: dict[int, int] = {}
     for index, paden in enumerate(locaties):

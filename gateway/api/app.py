@@ -14,8 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter
 from sqlalchemy import Engine, text
 
-from gateway import __version__
-from gateway.api import problems
+from gateway.api import docs, problems
 from gateway.api.declaraties import router as declaraties_router
 from gateway.api.guards import BodyTimeout, NoStore
 from gateway.api.models import Gezondheid
@@ -50,10 +49,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="iwmo-gateway",
-        version=__version__,
+        version=docs.API_VERSIE,
         description="Berichtenverkeer iWmo 3.2 tussen gemeenten en zorgaanbieders: indienen, valideren, "
                     "retourberichten, inbox en audit trail.",
         lifespan=levensloop,
+        contact={"name": settings.api_contact_naam, "email": settings.api_contact_email,
+                 "url": settings.api_contact_url},
+        # Served from this process by docs.install: FastAPI's own pages load their scripts from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        # /core/no-trailing-slash: a path with a trailing slash is a 404, not a redirect to another URI.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -65,13 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyTimeout, totaal_s=settings.body_timeout_s, chunk_s=settings.body_chunk_timeout_s)
     app.add_middleware(RequestLog, metrics=metrics)
     app.add_middleware(NoStore)
+    docs.install(app)
     problems.install(app)
     app.include_router(router)
     app.include_router(declaraties_router)
 
+    # /health and /ready answer in one shape and one vocabulary (models.Gezondheid): a status, and per part
+    # checked what was found.
     @app.get("/health", response_model=Gezondheid, tags=["beheer"], summary="Leeft het proces?")
     def health() -> Gezondheid:
-        return Gezondheid(status="ok")
+        return Gezondheid(status="gereed", details={"proces": "draait"})
 
     @app.get("/ready", response_model=Gezondheid, tags=["beheer"],
              summary="Database bereikbaar, gemigreerd en schrijfbaar?",
@@ -87,13 +96,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                                         or type(exc).__name__})
         if not migrated:
             response.status_code = 503
-            return Gezondheid(status="niet gereed", details={"migraties": "niet op head; draai iwmo-gateway db upgrade"})
+            return Gezondheid(status="niet gereed", details={"database": "bereikbaar", "migraties": "niet bijgewerkt: "
+                                                                "draai iwmo-gateway db upgrade"})
         # A gateway that can read but not write would accept connections and then refuse every message.
         probleem = _niet_schrijfbaar(engine, settings)
         if probleem:
             response.status_code = 503
             return Gezondheid(status="niet gereed", details={"database": "bereikbaar", "opslag": probleem})
-        return Gezondheid(status="gereed", details={"database": "ok", "migraties": "head", "opslag": "schrijfbaar"})
+        return Gezondheid(status="gereed", details={"database": "bereikbaar", "migraties": "bijgewerkt",
+                                                    "opslag": "schrijfbaar"})
 
     @app.get("/metrics", tags=["beheer"], summary="Prometheus-metrieken", response_class=Response,
              responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "metrieken"}})
@@ -182,7 +193,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     from gateway.messages.modellen import json_bericht
 
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
+                         contact=app.contact)
     adapter = TypeAdapter(json_bericht())
     body = adapter.json_schema(ref_template="#/components/schemas/{model}")
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -190,6 +202,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["JsonBericht"] = body
     components.update(problems.problem_schemas())
     _validation_errors_as_problems(schema)
+    docs.met_adr_afspraken(schema)
     app.openapi_schema = schema
     return schema
 

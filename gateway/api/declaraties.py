@@ -9,18 +9,18 @@ OP090x4 deadline.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from gateway.api import invoer
-from gateway.api.auth import Principal
 from gateway.api.deps import principal, service
-from gateway.api.problems import ProblemError, problem_responses
+from gateway.api.problems import ProblemError, problem_responses, veld_fout
 from gateway.api.service import GatewayService
+from gateway.identiteit import Principal
 from gateway.ingest import beslissing
 from gateway.messages.declaratie_antwoord import Status as PrestatieStatus
 
@@ -85,11 +85,39 @@ def _stand(s: beslissing.Declaratiestand) -> DeclaratieStand:
                            antwoord=s.antwoord_id, uiterlijk=s.uiterlijk, prestaties=prestaties)
 
 
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its $defs written in place: a request body documented without components."""
+    defs = schema.pop("$defs", {})
+
+    def vervang(deel: Any) -> Any:
+        if isinstance(deel, dict):
+            ref = deel.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return vervang(defs[ref.removeprefix("#/$defs/")])
+            return {k: vervang(v) for k, v in deel.items()}
+        return [vervang(v) for v in deel] if isinstance(deel, list) else deel
+
+    return vervang(schema)
+
+
+_BESLISSING = {"requestBody": {"required": True, "description": "De beslissing van de gemeente", "content": {
+    "application/json": {"schema": _inline(Beslissing.model_json_schema()),
+                         "example": {"afgewezen": [{"ReferentieNummer": "DECL-2026-0007-2", "retourcodes": ["9340"]}]}}}}}
+
+
 @router.post("/berichten/{bericht_id}/declaratie-antwoord", status_code=201, response_model=Antwoord,
              summary="Beantwoord een declaratie (WMO323): de gateway stelt het WMO325 op en verstuurt het",
+             description=(
+                 "De beslissing van de gemeente op een WMO323 die aan haar gericht is: de afgewezen prestaties met "
+                 "hun retourcodes; wat niet genoemd wordt en niet al technisch geweigerd was, wordt toegekend. De "
+                 "gateway stelt het ene WMO325 op, controleert, slaat op en verstuurt het (201). Een tweede "
+                 "antwoord is een 409; een onbekend ReferentieNummer of een code die geen WMO323 kan beantwoorden "
+                 "een 422, en dan wordt niets opgeslagen."),
+             openapi_extra=_BESLISSING,
              responses=problem_responses(400, 403, 404, 409, 413, 415, 422))
 async def declaratie_antwoord(request: Request, caller: Caller, svc: Service,
-                              bericht_id: Annotated[str, Path(max_length=64)]) -> JSONResponse:
+                              bericht_id: Annotated[str, Path(max_length=64, description=(
+                                  "id van de WMO323, zoals de inbox of de lijst het geeft"))]) -> JSONResponse:
     if caller.party is None:
         raise ProblemError(403, "Een declaratie wordt beantwoord door de gemeente; gebruik de sleutel van de gemeente.")
     if invoer.media_soort(request) != "json":
@@ -98,9 +126,10 @@ async def declaratie_antwoord(request: Request, caller: Caller, svc: Service,
     assert isinstance(body, bytes)
     try:
         besluit = Beslissing.model_validate(invoer.json_document(body))
-    except ValueError as exc:
-        raise ProblemError(422, f"De beslissing heeft niet de vorm {{\"afgewezen\": [{{\"ReferentieNummer\": …, "
-                                f"\"retourcodes\": […]}}]}}: {exc}".replace("\n", " ")[:1000]) from None
+    except ValidationError as exc:
+        raise ProblemError(422, "De beslissing heeft niet de vorm {\"afgewezen\": [{\"ReferentieNummer\": …, "
+                                "\"retourcodes\": […]}]}; er is niets opgeslagen.",
+                           errors=[veld_fout(e, e["loc"]) for e in exc.errors()[:100]]) from None
     afgewezen: dict[str, list[str]] = {}
     for a in besluit.afgewezen:
         afgewezen.setdefault(a.ReferentieNummer, []).extend(a.retourcodes)
@@ -124,18 +153,27 @@ async def declaratie_antwoord(request: Request, caller: Caller, svc: Service,
 
 
 @router.get("/declaraties", response_model=list[DeclaratieStand],
-            summary="Declaraties van de aanroeper (beheerder: alle), nieuwste eerst, met bedragen en termijn")
-def lijst(caller: Caller, svc: Service, open: Annotated[bool, Query(description="alleen zonder WMO325")] = False,
-          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DeclaratieStand]:
+            summary="Declaraties van de aanroeper (beheerder: alle), nieuwste eerst, met bedragen en termijn",
+            description="Afstemming voor beide partijen: per WMO323 het ingediende en toegekende bedrag, hoe hij is "
+                        "verwerkt (volledig, gedeeltelijk, niet_verwerkt), per prestatie de uitkomst, en van de open "
+                        "declaraties de uiterste datum voor het WMO325 (OP090x4).",
+            responses=problem_responses(422))
+def lijst(caller: Caller, svc: Service,
+          open: Annotated[bool, Query(description="true: alleen declaraties waarop nog geen WMO325 is")] = False,
+          limit: Annotated[int, Query(ge=1, le=500, description="Hoeveel declaraties: 1 tot en met 500")] = 100
+          ) -> list[DeclaratieStand]:
     partij = None if caller.admin else caller.party
     return [_stand(s) for s in beslissing.declaraties(svc.sessions, partij=partij, open_alleen=open, limit=limit)]
 
 
 @router.get("/declaraties/{declaratienummer}", response_model=list[DeclaratieStand],
-            responses=problem_responses(404),
-            summary="Eén DeclaratieNummer: per WMO323 de bedragen en de uitkomst per prestatie")
+            responses=problem_responses(404, 422),
+            summary="Eén DeclaratieNummer: per WMO323 de bedragen en de uitkomst per prestatie",
+            description="Alle WMO323's met dit DeclaratieNummer die u mag zien (een correctie deelt het nummer), "
+                        "met de bedragen en de uitkomst per prestatie. 404 als er geen is.")
 def een(caller: Caller, svc: Service,
-        declaratienummer: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+        declaratienummer: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00]+$", description=(
+            "Het DeclaratieNummer uit de WMO323 (1 tot 64 tekens)"))]
         ) -> list[DeclaratieStand]:
     partij = None if caller.admin else caller.party
     standen = beslissing.declaratie(svc.sessions, declaratienummer, partij=partij)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.api.auth import Principal
 from gateway.api.problems import ProblemError
 from gateway.api.service import GatewayService
+from gateway.identiteit import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="API-sleutel als Bearer-token")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API-sleutel")

@@ -3,35 +3,60 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import enum
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from gateway.standard import catalogue
+from gateway.store.lifecycle import Status
+
 
 class Fout(BaseModel):
-    code: str = Field(description="Regelcode (TR380, CS002, XSD, XML, …)")
+    code: str = Field(description="Regelcode (TR380, CS002, XSD, XML, AFZENDER, …)")
     retourcode: str | None = Field(default=None, description="Retourcode uit WJ001")
     locatie: list[str] = Field(default_factory=list, description="Elementpaden, bijvoorbeeld /Bericht/Client/Bsn")
-    melding: str
+    melding: str = Field(description="Wat er mis is en wat u eraan doet")
 
 
 class Links(BaseModel):
-    self: str
-    xml: str
-    retour: str | None = None
-    audit: str
+    self: str = Field(description="Metadata en inhoud van het bericht")
+    xml: str = Field(description="Het bericht precies zoals ontvangen")
+    retour: str | None = Field(default=None, description="Het retourbericht, zodra dat er is")
+    audit: str = Field(description="De audit trail van het bericht")
+
+
+class Richting(enum.StrEnum):
+    IN = "in"
+    UIT = "uit"
+
+
+# The message types as a closed set, so a filter on a type that does not exist is refused, naming the types.
+BerichtType = enum.StrEnum("BerichtType", [(b.naam, b.naam) for b in catalogue.alle()])  # type: ignore[misc]
+
+
+# How a party reads the direction of a message, said once for the model and the filters.
+RICHTING_UITLEG = (
+    "Gezien vanuit de aanroeper: in = aan u gericht, uit = door u (of namens u door de gateway) verzonden. "
+    "Met een beheerderssleutel gezien vanuit de gateway: in = ontvangen, uit = door de gateway zelf opgesteld "
+    "(een retourbericht, een WMO325).")
+AFZENDER_UITLEG = (
+    "Wie dit bericht verzendt. Bij een retourbericht is dat de Ontvanger uit de header: een retourbericht houdt de "
+    "header van het heenbericht (IV028) en reist de andere kant op.")
+ONTVANGER_UITLEG = (
+    "Aan wie dit bericht gericht is. Bij een retourbericht is dat de Afzender uit de header (IV028).")
 
 
 class Bericht(BaseModel):
     id: str
     bericht: str | None = Field(description="Berichttype, bijvoorbeeld WMO301")
-    berichtcode: str | None = None
-    status: str
-    richting: str = Field(description="in (ontvangen) of uit (verzonden door de gateway)")
-    afzender: str | None = None
-    ontvanger: str | None = None
-    identificatie: str | None = None
-    dagtekening: dt.date | None = None
+    berichtcode: str | None = Field(default=None, description="Berichtcode uit de header, bijvoorbeeld 414")
+    status: str = Field(description="Waar het bericht is in zijn levensloop: " + ", ".join(Status))
+    richting: str = Field(description=RICHTING_UITLEG)
+    afzender: str | None = Field(default=None, description=AFZENDER_UITLEG)
+    ontvanger: str | None = Field(default=None, description=ONTVANGER_UITLEG)
+    identificatie: str | None = Field(default=None, description="BerichtIdentificatie/Identificatie")
+    dagtekening: dt.date | None = Field(default=None, description="BerichtIdentificatie/Dagtekening")
     ontvangen_op: dt.datetime
     sha256: str = Field(description="SHA-256 van het bericht zoals het binnenkwam (ook als het is ingekort)")
     grootte: int = Field(description="Grootte in bytes van het bericht zoals het binnenkwam")
@@ -51,18 +76,32 @@ class BerichtDetail(Bericht):
 class Inzending(BaseModel):
     """The answer to a submitted message."""
 
-    id: str
-    bericht: str | None
-    status: str = Field(description="accepted of rejected")
+    id: str = Field(description="id van het opgeslagen bericht")
+    bericht: str | None = Field(description="Berichttype, bijvoorbeeld WMO315; leeg als het bericht onleesbaar was")
+    status: str = Field(description="accepted of rejected (bij een duplicaat: de status van het opgeslagen bericht)")
     duplicaat: bool = Field(description="true als exact dezelfde bytes eerder door deze partij zijn ingediend")
-    errors: list[Fout]
+    errors: list[Fout] = Field(description="De bevindingen; leeg bij een bericht zonder fouten")
     links: Links
 
 
+# The checks a dry run can report as done, in the order submitting runs them.
+LAGEN = ("xml", "xsd", "regels", "afzender", "berichtoverstijgend")
+
+
 class Validatie(BaseModel):
-    bericht: str | None
-    valid: bool
-    errors: list[Fout]
+    """What submitting this message would answer, without storing anything."""
+
+    bericht: str | None = Field(description="Berichttype, bijvoorbeeld WMO305; leeg als het bericht onleesbaar is")
+    valid: bool = Field(description="true als geen enkele controle iets vond")
+    status: str = Field(description="De status die indienen zou geven: accepted of rejected (een duplicaat: die van "
+                                    "het opgeslagen bericht). Een WMO323 met alleen fouten in prestaties of cliënten "
+                                    "wordt gedeeltelijk verwerkt: accepted met bevindingen.")
+    duplicaat: bool = Field(default=False, description="true als u exact deze bytes al hebt ingediend; indienen geeft "
+                                                       "dan het opgeslagen bericht terug (200)")
+    lagen: list[str] = Field(description="De controles die gedraaid hebben, in volgorde: xml (inlezen), xsd, regels "
+                                         "(binnen het bericht), afzender (is de afzender de partij van de sleutel?), "
+                                         "berichtoverstijgend (regels tegen eerdere berichten in de opslag, TR056)")
+    errors: list[Fout] = Field(description="Alle bevindingen, zoals indienen ze zou geven")
 
 
 class Pagina(BaseModel):
@@ -81,5 +120,7 @@ class AuditEvent(BaseModel):
 
 
 class Gezondheid(BaseModel):
-    status: str
-    details: dict[str, Any] = Field(default_factory=dict)
+    """The answer of /health and /ready alike: one vocabulary, and per part checked what was found."""
+
+    status: Literal["gereed", "niet gereed"]
+    details: dict[str, str] = Field(default_factory=dict, description="Per onderdeel wat er gevonden is")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -57,20 +59,22 @@ class Problem(BaseModel):
 
 class ProblemError(Exception):
     def __init__(self, status: int, detail: str, *, errors: list[Finding] | None = None, type_: str = "about:blank",
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, title: str | None = None):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors = errors or []
         self.type = type_
         self.headers = headers
+        self.title = title  # None: the status's own title
 
 
 def problem_response(request: Request, status: int, detail: str | None, *, errors: list[dict[str, Any]] | None = None,
-                     type_: str = "about:blank", headers: dict[str, str] | None = None) -> JSONResponse:
+                     type_: str = "about:blank", headers: dict[str, str] | None = None,
+                     title: str | None = None) -> JSONResponse:
     body = Problem(
         type=type_,
-        title=_TITLES.get(status, "Fout"),
+        title=title or _TITLES.get(status, "Fout"),
         status=status,
         detail=detail,
         instance=str(request.url.path),
@@ -105,6 +109,101 @@ def problem_schemas() -> dict[str, Any]:
 
 # Every problem a route of the API can give; routes that know better declare their own subset.
 PROBLEM_RESPONSES = problem_responses(400, 401, 403, 404, 413, 415, 422)
+
+
+# -- a request that does not fit the operation: Dutch, naming the parameter and what it takes ----------------
+
+PARAMETER = "PARAMETER"  # finding: a query, path or header parameter with a value the operation does not take
+_PLEK = {"query": "Queryparameter", "path": "Padparameter", "header": "Header", "cookie": "Cookie"}
+_GEEN_DATUMTIJD = ("moet een tijdstip zijn volgens RFC 3339, bijvoorbeeld 2026-04-08T00:00:00Z, of een datum "
+                   "(2026-04-08)")
+
+
+_ONGELDIG = "heeft geen geldige waarde"
+
+
+def _waarden(expected: object) -> str:
+    """pydantic names an enum's values as "'a', 'b' or 'c'": the values alone, for a Dutch sentence."""
+    return ", ".join(re.findall(r"'([^']*)'", str(expected)))
+
+
+def _probleem(fout: Mapping[str, Any]) -> str:
+    """What is wrong with one value, in Dutch: pydantic's own text is English and names Python types."""
+    soort, ctx = str(fout.get("type", "")), fout.get("ctx") or {}
+    vaste = {
+        "missing": "ontbreekt, en is verplicht",
+        "int_parsing": "moet een geheel getal zijn", "int_from_float": "moet een geheel getal zijn",
+        "bool_parsing": "moet true of false zijn",
+        "date_parsing": "moet een datum zijn (JJJJ-MM-DD)", "date_from_datetime_parsing": "moet een datum zijn (JJJJ-MM-DD)",
+        "string_type": "moet een tekst zijn", "list_type": "moet een lijst zijn", "dict_type": "moet een object zijn",
+        "model_type": "moet een object zijn", "extra_forbidden": "bestaat niet in dit model",
+    }
+    if soort in vaste:
+        return vaste[soort]
+    if soort.startswith("datetime"):
+        return _GEEN_DATUMTIJD
+    if soort in ("enum", "literal_error"):
+        return f"is geen toegestane waarde; kies uit {_waarden(ctx.get('expected'))}"
+    grenzen = {"greater_than_equal": ("ge", "moet minstens {} zijn"), "less_than_equal": ("le", "mag hoogstens {} zijn"),
+               "greater_than": ("gt", "moet groter zijn dan {}"), "less_than": ("lt", "moet kleiner zijn dan {}"),
+               "string_too_long": ("max_length", "mag hoogstens {} tekens lang zijn"),
+               "string_too_short": ("min_length", "moet minstens {} teken(s) lang zijn"),
+               "too_long": ("max_length", "mag hoogstens {} elementen bevatten"),
+               "too_short": ("min_length", "moet minstens {} element(en) bevatten"),
+               "string_pattern_mismatch": ("pattern", "heeft niet de vereiste vorm (patroon {})")}
+    if soort in grenzen:
+        sleutel, zin = grenzen[soort]
+        return zin.format(ctx.get(sleutel))
+    return _ONGELDIG
+
+
+def _beschrijvingen(request: Request) -> dict[tuple[str, str], str]:
+    """(plek, naam) -> the description the operation documents for that parameter: what it takes."""
+    gevonden: dict[tuple[str, str], str] = {}
+    stapel = [getattr(request.scope.get("route"), "dependant", None)]
+    while stapel:  # the route's own parameters and those of its dependencies
+        dependant = stapel.pop()
+        if dependant is None:
+            continue
+        for plek in _PLEK:
+            for veld in getattr(dependant, f"{plek}_params", ()):
+                if veld.field_info.description:
+                    gevonden.setdefault((plek, veld.alias), veld.field_info.description)
+        stapel.extend(dependant.dependencies)
+    return gevonden
+
+
+def veld_fout(fout: Mapping[str, Any], pad: Sequence[str | int]) -> Finding:
+    """One field of a JSON body that does not fit its model: code JSON, the field as a JSON Pointer, in Dutch."""
+    pointer = "/" + "/".join(str(p) for p in pad)
+    return Finding(code="JSON", locatie=(pointer,), melding=f"Veld {pointer}: {_probleem(fout)}.")
+
+
+def ongeldig_verzoek(request: Request, fouten: Sequence[Mapping[str, Any]]) -> JSONResponse:
+    """422 for a request the operation's own schema refuses: a bad parameter (code PARAMETER, titled as such) or
+    a body that does not fit (code JSON). Each error names the parameter, what is wrong and what is allowed.
+    The value itself is not repeated: a parameter may hold a Bsn."""
+    beschrijving = _beschrijvingen(request)
+    errors = []
+    for fout in fouten:
+        loc = tuple(str(p) for p in fout.get("loc", ()))
+        plek, naam = (loc[0], loc[-1]) if len(loc) >= 2 else ("body", "/".join(loc))
+        pointer = "/" + "/".join(loc)
+        if plek in _PLEK:
+            # Where the problem itself does not say what is allowed (a pattern), the parameter's description does.
+            probleem = _probleem(fout)
+            zegt_het = probleem != _ONGELDIG and fout.get("type") != "string_pattern_mismatch"
+            uitleg = None if zegt_het else beschrijving.get((plek, naam))
+            melding = f"{_PLEK[plek]} '{naam}': {probleem}." + (f" Toegestaan: {uitleg}" if uitleg else "")
+            errors.append({"code": PARAMETER, "locatie": [pointer], "melding": melding})
+        else:
+            errors.append(veld_fout(fout, loc[1:] if loc[:1] == ("body",) else loc).to_json())
+    if errors and all(e["code"] == PARAMETER for e in errors):
+        parameters = sorted({e["locatie"][0].rsplit("/", 1)[-1] for e in errors})
+        return problem_response(request, 422, f"Ongeldige waarde voor {', '.join(parameters)}; zie errors voor wat "
+                                              "is toegestaan.", errors=errors, title="Ongeldige parameter")
+    return problem_response(request, 422, "Het verzoek heeft niet de vorm die deze bewerking verwacht; zie errors.",
+                            errors=errors, title="Ongeldig verzoek")
 
 
 # -- the store cannot write: an honest 503, not a 500 ---------------------------------------------------------
@@ -162,7 +261,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(request, exc.status, exc.detail, errors=[f.to_json() for f in exc.errors],
-                                type_=exc.type, headers=exc.headers)
+                                type_=exc.type, headers=exc.headers, title=exc.title)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -171,11 +270,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"code": "JSON", "locatie": ["/" + "/".join(str(p) for p in e.get("loc", ()))], "melding": str(e.get("msg"))}
-            for e in exc.errors()
-        ]
-        return problem_response(request, 422, "Het verzoek voldoet niet aan het schema.", errors=errors)
+        return ongeldig_verzoek(request, exc.errors())
 
     @app.exception_handler(BodyTeLaat)
     async def _te_laat(request: Request, exc: BodyTeLaat) -> JSONResponse:

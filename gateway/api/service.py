@@ -13,20 +13,22 @@ from typing import Any
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.api.auth import Principal
+from gateway.api import proef
 from gateway.api.models import AuditEvent, Bericht, BerichtDetail, Fout, Inzending, Links, Pagina, Validatie
 from gateway.api.observability import Metrics
 from gateway.api.problems import ProblemError
+from gateway.identiteit import Principal
 from gateway.ingest.beslissing import NaAntwoord
 from gateway.ingest.ontvang import Ontvanger
-from gateway.ingest.oordeel import Ingekort, Oordeel
+from gateway.ingest.oordeel import Ingekort
 from gateway.ingest.vastlegging import CrossRules, Na
 from gateway.messages import json_xml
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store import apikeys, queries, retentie
 from gateway.store import models as m
-from gateway.validation.findings import Finding
+from gateway.store.repository import AFZENDER
+from gateway.validation.findings import XSD, Finding
 
 NIET_GEVONDEN = "Bericht niet gevonden."
 
@@ -54,6 +56,7 @@ class GatewayService:
                                                 namens=frozenset(settings.identiteit) or None)
         # A JSON or XML body may carry a message of up to the message limit plus envelope overhead.
         self.max_request_bytes = settings.max_bericht_bytes + 1024 * 1024
+        self._sleutels = apikeys.Sleutelcache(sessions)
         # Set by the transport when it is installed, and run in the message's own transaction: queue an
         # accepted submission for its addressee; queue a message the gateway built (a WMO325).
         self.na_acceptatie: Na | None = None
@@ -61,8 +64,7 @@ class GatewayService:
 
     # -- identity -------------------------------------------------------------------------------
     def authenticate(self, key: str) -> Principal | None:
-        with self.sessions() as session:
-            return apikeys.authenticate(session, key)
+        return self._sleutels.authenticate(key)
 
     # -- submitting -----------------------------------------------------------------------------
     def xml_from_json(self, document: dict[str, Any]) -> bytes:
@@ -80,20 +82,12 @@ class GatewayService:
             raise ProblemError(422, "Het JSON-bericht levert geen geldig iWmo-bericht op; er is niets opgeslagen.",
                                errors=refused.findings) from None
 
-    def _check_sender(self, oordeel: Oordeel, caller: Principal) -> None:
-        """A party submits only its own messages; unreadable bytes are the caller's, nothing to compare."""
-        verzender = oordeel.verzender
-        if oordeel.bericht is not None and verzender is not None and verzender != caller.party:
-            raise ProblemError(
-                403, f"Deze sleutel hoort bij {caller.party}; dit {oordeel.bericht.naam}-bericht wordt verzonden "
-                     f"door {verzender}. Een partij dient alleen eigen berichten in.",
-            )
-
     def submit(self, data: bytes | Ingekort, caller: Principal) -> Inzending:
         if caller.party is None:
             raise ProblemError(403, "Een beheerderssleutel dient geen berichten in; gebruik de sleutel van de partij.")
         oordeel = self.ontvanger.beoordeel(data)  # parse, XSD, rules and retour: before any transaction
-        self._check_sender(oordeel, caller)
+        if (weigering := proef.afzender_weigering(oordeel, caller.party)) is not None:
+            raise ProblemError(403, weigering)
         received = self.ontvanger.ontvang(oordeel, party=caller.actor, na=self.na_acceptatie)
         if not received.duplicaat:
             self.metrics.berichten.labels(received.bericht or "onbekend", received.status).inc()
@@ -104,10 +98,15 @@ class GatewayService:
             errors=[Fout(**f.to_json()) for f in received.errors], links=_links(received.id, received.retour_id),
         )
 
-    def dry_run(self, data: bytes | Ingekort) -> Validatie:
-        uitslag = self.ontvanger.beoordeel(data).uitslag
-        return Validatie(bericht=uitslag.bericht.naam if uitslag.bericht else None, valid=uitslag.valid,
-                         errors=[Fout(**f.to_json()) for f in uitslag.bevindingen])
+    def dry_run(self, data: bytes | Ingekort, caller: Principal) -> Validatie:
+        """What `submit` would answer this caller, with nothing written (gateway/api/proef.py)."""
+        oordeel = self.ontvanger.beoordeel(data)
+        with self.sessions() as session:
+            uitkomst = proef.proef(session, oordeel, party=caller.party, actor=caller.actor,
+                                   cross_rules=self.cross_rules)
+        return Validatie(bericht=oordeel.bericht.naam if oordeel.bericht else None, valid=not uitkomst.errors,
+                         status=uitkomst.status, duplicaat=uitkomst.duplicaat, lagen=list(uitkomst.lagen),
+                         errors=[Fout(**f.to_json()) for f in uitkomst.errors])
 
     # -- reading --------------------------------------------------------------------------------
     def _readable(self, session: Session, bericht_id: str, caller: Principal) -> m.Bericht:
@@ -116,15 +115,19 @@ class GatewayService:
             raise ProblemError(404, NIET_GEVONDEN)  # the same answer whether it exists or not
         return row
 
-    def list(self, caller: Principal, *, limit: int, cursor: str | None, **filters: Any) -> Pagina:
-        f = queries.Filter(party=None if caller.admin else caller.party, **filters)
+    def list(self, caller: Principal, *, limit: int, cursor: str | None, richting: str | None = None,
+             afzender: str | None = None, ontvanger: str | None = None, **filters: Any) -> Pagina:
+        kant = _kant(caller, richting=richting, afzender=afzender, ontvanger=ontvanger)
+        if kant is None:
+            return Pagina(items=[], next_cursor=None)  # e.g. "sent by me" and "sent by someone else"
+        f = queries.Filter(party=None if caller.admin else caller.party, **kant, **filters)
         with self.sessions() as session:
             try:
                 rows, nxt = queries.list_berichten(session, f, limit=limit, cursor=cursor)
             except (queries.BadCursor, DataError):
                 # A cursor is opaque but decodable; one whose content the database cannot compare was forged.
                 raise ProblemError(400, ONGELDIGE_CURSOR) from None
-            return Pagina(items=[_summary(session, r) for r in rows], next_cursor=nxt)
+            return Pagina(items=[_summary(session, r, caller) for r in rows], next_cursor=nxt)
 
     def detail(self, bericht_id: str, caller: Principal) -> BerichtDetail:
         with self.sessions() as session:
@@ -135,7 +138,7 @@ class GatewayService:
                     inhoud = json_xml.to_json(row.berichttype, row.raw)
                 except Exception:  # noqa: BLE001 - unreadable stored bytes still have metadata to show
                     inhoud = None
-            return BerichtDetail(**_summary(session, row).model_dump(), inhoud=inhoud)
+            return BerichtDetail(**_summary(session, row, caller).model_dump(), inhoud=inhoud)
 
     def raw(self, bericht_id: str, caller: Principal) -> Inhoud:
         with self.sessions() as session:
@@ -147,8 +150,7 @@ class GatewayService:
             row = self._readable(session, bericht_id, caller)
             answer = queries.retour_for(session, row.id)
             if answer is None:
-                raise ProblemError(404, "Er is (nog) geen retourbericht op dit bericht. Een bericht dat de XSD niet "
-                                        "doorstaat krijgt geen retourbericht (IV028).")
+                raise ProblemError(404, geen_retour(row))
             return _inhoud(answer)
 
     def audit(self, bericht_id: str, caller: Principal) -> list[AuditEvent]:
@@ -166,7 +168,7 @@ class GatewayService:
                 rows, nxt = queries.inbox(session, caller.party, limit=limit, cursor=cursor)
             except (queries.BadCursor, DataError):
                 raise ProblemError(400, ONGELDIGE_CURSOR) from None
-            return Pagina(items=[_summary(session, r) for r in rows], next_cursor=nxt)
+            return Pagina(items=[_summary(session, r, caller) for r in rows], next_cursor=nxt)
 
     def acknowledge(self, bericht_id: str, caller: Principal) -> None:
         from gateway.store import audit
@@ -201,12 +203,63 @@ def _links(bericht_id: str, retour_id: str | None) -> Links:
     return Links(self=base, xml=f"{base}/xml", retour=f"{base}/retour" if retour_id else None, audit=f"{base}/audit")
 
 
-def _summary(session: Session, row: m.Bericht) -> Bericht:
+def _kant(caller: Principal, *, richting: str | None, afzender: str | None,
+          ontvanger: str | None) -> dict[str, str | None] | None:
+    """The store filters for the API's richting, afzender and ontvanger; None when they cannot all hold.
+
+    A party sees the direction from its own side (in: addressed to it, uit: sent by it), so for a party `richting`
+    is a filter on who sends or receives; an administrator sees the store's own (in: received, uit: built by the
+    gateway). `afzender`/`ontvanger` are the message's own sender and addressee (the store's verzender/adressaat)."""
+    if caller.party is None or richting is None:
+        return {"richting": richting, "afzender": afzender, "ontvanger": ontvanger}
+    kant = {"afzender": afzender, "ontvanger": ontvanger}
+    veld = "ontvanger" if richting == "in" else "afzender"
+    if kant[veld] not in (None, caller.party):
+        return None
+    kant[veld] = caller.party
+    return {"richting": None, **kant}
+
+
+def richting_voor(caller: Principal, row: m.Bericht) -> str:
+    """in or uit as the caller sees it (see `_kant`)."""
+    if caller.party is None:
+        return row.richting
+    return "in" if row.adressaat == caller.party else "uit"
+
+
+def geen_retour(row: m.Bericht) -> str:
+    """Why a message has no retourbericht: the one rule per kind of message, in the words the caller needs."""
+    bericht = catalogue.BERICHTEN.get(row.berichttype or "")
+    codes = {b.code for b in row.bevindingen}
+    if bericht is None:
+        return ("Dit bericht is geen leesbaar iWmo-bericht en krijgt daarom geen retourbericht; de bevindingen bij het "
+                "bericht zeggen wat er mis is.")
+    if bericht.soort is catalogue.Soort.RETOUR:
+        heen = f" Het heenbericht is /api/v1/berichten/{row.antwoord_op_id}." if row.antwoord_op_id else ""
+        return (f"Dit bericht is zelf een retourbericht ({bericht.naam}, {bericht.omschrijving} op een "
+                f"{bericht.antwoord_op}); een retourbericht krijgt geen retourbericht.{heen}")
+    if bericht.beantwoord_door is None:
+        heen = f" (het antwoord op /api/v1/berichten/{row.antwoord_op_id})" if row.antwoord_op_id else ""
+        return (f"Een {bericht.naam} ({bericht.omschrijving}){heen} krijgt geen retourbericht: het is zelf het "
+                "antwoord op een declaratie.")
+    if XSD in codes:
+        return (f"Dit {bericht.naam}-bericht doorstaat de XSD niet en krijgt daarom geen retourbericht (IV028); de "
+                "bevindingen bij het bericht zeggen wat er mis is. Verstuur een verbeterd bericht.")
+    if AFZENDER in codes:
+        return ("Dit bericht noemt een andere afzender dan de partij die het aanleverde (AFZENDER) en krijgt geen "
+                "retourbericht: dat zou gaan naar een partij die niets verstuurde.")
+    return (f"Er is nog geen {bericht.beantwoord_door} op dit {bericht.naam}-bericht: de ontvanger heeft het nog niet "
+            "beantwoord.")
+
+
+def _summary(session: Session, row: m.Bericht, caller: Principal) -> Bericht:
     has_retour = queries.retour_for(session, row.id) is not None
     bericht = catalogue.BERICHTEN.get(row.berichttype or "")
     return Bericht(
-        id=row.id, bericht=row.berichttype, berichtcode=row.berichtcode, status=row.status, richting=row.richting,
-        afzender=row.afzender, ontvanger=row.ontvanger, identificatie=row.identificatie,
+        id=row.id, bericht=row.berichttype, berichtcode=row.berichtcode, status=row.status,
+        richting=richting_voor(caller, row),
+        # The message's own direction: a retourbericht travels against its header (IV028).
+        afzender=row.verzender, ontvanger=row.adressaat, identificatie=row.identificatie,
         dagtekening=row.dagtekening, ontvangen_op=_utc(row.created_at), sha256=row.sha256, grootte=row.size,
         ingekort=bool(row.ingekort), geclaimde_afzender=row.geclaimde_afzender,
         gelezen=row.gelezen_at is not None, antwoord_op=row.antwoord_op_id,

@@ -29,10 +29,17 @@ from gateway.ingest.declaratie import (
 from gateway.ingest.oordeel import Oordeel
 from gateway.standard import catalogue
 from gateway.store import audit
-from gateway.store.history import file_facts, history_van, vergeet_history
+from gateway.store.history import file_facts, history_van, schrijf_feiten_weg, vergeet_history
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht, Bevinding, DeclaratieVerwerking, IdentificatieClaim, utcnow
-from gateway.store.repository import eigen_en_begrensd, findings_of, link_answer, new_row, store_outgoing
+from gateway.store.repository import (
+    add_row,
+    eigen_en_begrensd,
+    findings_of,
+    link_answer,
+    new_row,
+    store_outgoing,
+)
 from gateway.validation.findings import Finding, begrens
 
 TR056_MELDING = (
@@ -77,28 +84,38 @@ def _tr056() -> Finding:
                    melding=TR056_MELDING)
 
 
-def _bestaand(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], Bericht]:
-    """The stored messages these exact bytes already are, per (party, sha256): one query for the group."""
-    digests = {a.oordeel.sha256 for a in aanleveringen}
-    partijen = {a.party for a in aanleveringen}
-    gevonden: dict[tuple[str, str], Bericht] = {}
-    for row in session.scalars(select(Bericht).where(Bericht.sha256.in_(digests), Bericht.submitted_by.in_(partijen))
-                               .order_by(Bericht.created_at)):
-        gevonden.setdefault((row.submitted_by, row.sha256), row)
+def _bestaand(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], Bericht | str]:
+    """The ids of the stored messages these exact bytes already are, per (party, sha256): one query for the
+    group, reading ids only (a duplicate is rare; its row is loaded when one turns up)."""
+    c = Bericht.__table__.c
+    rijen = session.connection().execute(
+        select(c.id, c.submitted_by, c.sha256)
+        .where(c.sha256.in_(sorted({a.oordeel.sha256 for a in aanleveringen})),
+               c.submitted_by.in_(sorted({a.party for a in aanleveringen})))
+        .order_by(c.created_at))
+    gevonden: dict[tuple[str, str], Bericht | str] = {}
+    for r in rijen:
+        gevonden.setdefault((r.submitted_by, r.sha256), r.id)
     return gevonden
 
 
-def _geclaimd(session: Session, claims: set[tuple[str, str, str]], row: Bericht) -> bool:
-    """Whether (afzender, berichtcode, identificatie) was accepted before (TR056). Race-free because the group
-    holds the chain's lock (SQLite: the write lock; PostgreSQL: the advisory lock) from its first read to its
-    commit; the table's primary key stays as the last line of defence."""
-    sleutel = (row.afzender or "", row.berichtcode or "", row.identificatie or "")
-    if sleutel in claims:
-        return True
-    bestaat = session.scalar(select(IdentificatieClaim.bericht_id).where(
-        IdentificatieClaim.afzender == sleutel[0], IdentificatieClaim.berichtcode == sleutel[1],
-        IdentificatieClaim.identificatie == sleutel[2]))
-    return bestaat is not None
+def _claims(session: Session, aanleveringen: list[Aanlevering]) -> set[tuple[str, str, str]]:
+    """The TR056 claims already made on the group's identificaties: one query for the group. Race-free because
+    the group holds the chain's lock (SQLite: the write lock; PostgreSQL: the advisory lock) from this read to
+    its commit; the table's primary key stays as the last line of defence."""
+    ids = {k.identificatie_retour or k.identificatie for a in aanleveringen if (k := a.oordeel.kop) is not None}
+    ids.discard(None)
+    if not ids:
+        return set()
+    c = IdentificatieClaim.__table__.c
+    rijen = session.connection().execute(
+        select(c.afzender, c.berichtcode, c.identificatie).where(c.identificatie.in_(sorted(ids))))
+    return {(r.afzender, r.berichtcode, r.identificatie) for r in rijen}
+
+
+def _geclaimd(claims: set[tuple[str, str, str]], row: Bericht) -> bool:
+    """Whether (afzender, berichtcode, identificatie) was accepted before or earlier in the group (TR056)."""
+    return (row.afzender or "", row.berichtcode or "", row.identificatie or "") in claims
 
 
 def _duplicaat(session: Session, row: Bericht) -> Received:
@@ -109,7 +126,7 @@ def _duplicaat(session: Session, row: Bericht) -> Received:
 
 @dataclass
 class _Groep:
-    bestaand: dict[tuple[str, str], Bericht]
+    bestaand: dict[tuple[str, str], Bericht | str]  # a row of this group, or the id of a stored one
     claims: set[tuple[str, str, str]] = field(default_factory=set)
 
 
@@ -119,6 +136,8 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
         return eerder
     if (dubbel := groep.bestaand.get((a.party, o.sha256))) is not None:
         session.flush()  # a duplicate within the group: its first copy must be readable
+        if isinstance(dubbel, str):
+            dubbel = session.get_one(Bericht, dubbel)
         received = _duplicaat(session, dubbel)
         if a.na is not None:  # e.g. the same bytes in a new envelope: that envelope is recorded too
             a.na(session, dubbel, received)
@@ -133,7 +152,7 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
                   richting=a.richting)
     if (vreemd := eigen_en_begrensd(row, o.bericht, a.party)) is not None:
         errors.append(vreemd)
-    session.add(row)
+    add_row(session, row)
     details: dict[str, object] = {"bericht": row.berichttype, "sha256": o.sha256, "grootte": o.grootte}
     if row.ingekort:  # what is kept is a prefix: its own digest lets a verifier check the stored bytes
         details["bewaard"] = {"grootte": len(row.raw), "sha256": hashlib.sha256(row.raw).hexdigest()}
@@ -153,7 +172,7 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
         verwerking = verwerking_van(root, errors)
     blokkerend = [] if verwerking is not None and verwerking.soort is Soort.GEDEELTELIJK else errors
     if not blokkerend and o.bericht and row.afzender and row.berichtcode and row.identificatie:
-        if _geclaimd(session, groep.claims, row):
+        if _geclaimd(groep.claims, row):
             errors.append(_tr056())
             blokkerend = errors
             if verwerking is not None:  # TR056 is a Header fault: the declaratie is not processed after all
@@ -225,9 +244,10 @@ def leg_vast(session: Session, aanleveringen: list[Aanlevering], *,
     with audit.ketting(session), session.no_autoflush:
         history_van(session)  # one history for the group: later members see what earlier ones filed
         try:
-            groep = _Groep(_bestaand(session, aanleveringen))
+            groep = _Groep(_bestaand(session, aanleveringen), _claims(session, aanleveringen))
             uitkomsten = [_een(session, a, groep, cross_rules) for a in aanleveringen]
             session.flush()
+            schrijf_feiten_weg(session)
         finally:
             vergeet_history(session)
     return uitkomsten

@@ -38,8 +38,8 @@ from lxml import etree
 from gateway.messages import klassen as _klassen
 from gateway.standard import catalogue
 from gateway.validation import safe_xml, schemas
-from gateway.validation.findings import TRANSPORT_CODES, Finding
-from gateway.validation.paths import element_path, local
+from gateway.validation.findings import TRANSPORT_CODES, Finding, maskeer_cijferreeksen
+from gateway.validation.paths import element_naam, element_path, local
 
 # WJ001 codes that the retourbericht itself assigns (the rules supply the others).
 TECHNISCH_AFGEKEURD = "0001"  # Bericht is afgekeurd om technische redenen (controleniveau 2)
@@ -237,7 +237,7 @@ def _heenbericht(root: etree._Element) -> catalogue.Berichttype:
     bericht = catalogue.by_namespace(qname.namespace) if qname.localname == "Bericht" else None
     if bericht is None:
         raise GeenRetourbericht(
-            f"Het rootelement {{{qname.namespace}}}{qname.localname} is geen iWmo {catalogue.RELEASE}-bericht; "
+            f"Het rootelement {maskeer_cijferreeksen(element_naam(root))} is geen iWmo {catalogue.RELEASE}-bericht; "
             "er is geen retourbericht voor."
         )
     if catalogue.retourbericht_voor(bericht.naam) is None:

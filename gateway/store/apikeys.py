@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.api.auth import Principal, key_hash, key_prefix, new_key
+from gateway.identiteit import Principal, key_hash, key_prefix, new_key
 from gateway.standard import gemeenten
 from gateway.store import audit
 from gateway.store.models import ApiKey, utcnow
@@ -61,6 +63,8 @@ def revoke(session: Session, key_id: int, *, actor: str = "cli") -> bool:
         return False
     row.revoked_at = utcnow()
     audit.append(session, actor=actor, action="sleutel_ingetrokken", details={"sleutel": key_id})
+    global _intrekkingen
+    _intrekkingen += 1
     return True
 
 
@@ -73,3 +77,38 @@ def authenticate(session: Session, key: str) -> Principal | None:
     if row is None or row.revoked_at is not None:
         return None
     return Principal(party=row.party, admin=row.role != "party", label=row.label, role=row.role)
+
+
+# A key checked a moment ago is trusted a moment longer: looking it up costs a database round trip per request,
+# as much as judging a message. A revocation made in this process counts at once; one made by another process
+# (the CLI, a second instance) within CACHE_S. Unknown keys are not remembered, so guessing fills nothing.
+CACHE_S = 2.0
+_CACHE_MAX = 4096
+_intrekkingen = 0  # revocations made in this process; a change empties every cache
+
+
+class Sleutelcache:
+    def __init__(self, sessions: sessionmaker[Session], *, ttl_s: float = CACHE_S):
+        self.sessions = sessions
+        self.ttl_s = ttl_s
+        self._slot = threading.Lock()
+        self._bekend: dict[str, tuple[float, Principal]] = {}
+        self._intrekkingen = _intrekkingen
+
+    def authenticate(self, key: str) -> Principal | None:
+        nu = time.monotonic()
+        with self._slot:
+            if self._intrekkingen != _intrekkingen:
+                self._bekend.clear()
+                self._intrekkingen = _intrekkingen
+            hit = self._bekend.get(key)
+            if hit is not None and hit[0] > nu:
+                return hit[1]
+        with self.sessions() as session:
+            found = authenticate(session, key)
+        if found is not None:
+            with self._slot:
+                if len(self._bekend) >= _CACHE_MAX:
+                    self._bekend.clear()
+                self._bekend[key] = (nu + self.ttl_s, found)
+        return found

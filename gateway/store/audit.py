@@ -145,7 +145,7 @@ def ketting(session: Session) -> Iterator[Ketting]:
     try:
         yield k
         if k.rijen:  # one executemany for the whole group, after its messages (no ORM unit of work needed)
-            session.execute(insert(AuditEvent), k.rijen)
+            session.connection().execute(insert(AuditEvent.__table__), k.rijen)
     finally:
         session.info.pop(_KETTING, None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,7 +68,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from gateway.store.audit import Anker, configured_key, head, verify_berichten, walk_chain
 
     try:
-        anker = Anker.parse(args.anker) if args.anker else None
+        anker = Anker.parse(_anker_tekst(args.anker)) if args.anker else None
     except ValueError as exc:
         print(f"fout: {exc}", file=sys.stderr)
         return 2
@@ -107,6 +108,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
           + (f" ({'; '.join(extra)})" if extra else ""))
     print(f"anker voor een volgende controle (bewaar het buiten deze database): {laatste}")
     return 0
+
+
+def _anker_tekst(tekst: str) -> str:
+    """The SEQ:HASH in what was pasted: the whole line `audit verify` printed, quotes, spaces or capitals
+    around it are what a person copies, and all mean the same anchor."""
+    kandidaten = re.findall(r"\d+:[0-9A-Fa-f]{64}\b", tekst)
+    return kandidaten[-1].lower() if len(kandidaten) == 1 else tekst.strip()
 
 
 def _over_macs(events: int, zonder_mac: int, met_mac: int, *, gecontroleerd: bool) -> list[str]:
@@ -178,10 +186,13 @@ def cmd_db_opschonen(args: argparse.Namespace) -> int:
     feiten = args.feiten_dagen if args.feiten_dagen is not None else settings.bewaartermijn_feiten_dagen
     afgekeurd = args.afgekeurd_dagen if args.afgekeurd_dagen is not None else settings.bewaartermijn_afgekeurd_dagen
     if inhoud is None and feiten is None and afgekeurd is None:
+        # A trial run with the default settings (every term off) is a question, and this is its answer; a real
+        # run without a term is more likely a cron job whose environment lost its settings, so it fails.
         print("geen bewaartermijn ingesteld (IWMO_BEWAARTERMIJN_INHOUD_DAGEN / IWMO_BEWAARTERMIJN_FEITEN_DAGEN / "
-              "IWMO_BEWAARTERMIJN_AFGEKEURD_DAGEN of --inhoud-dagen / --feiten-dagen / --afgekeurd-dagen); er is "
-              "niets verwijderd", file=sys.stderr)
-        return 2
+              "IWMO_BEWAARTERMIJN_AFGEKEURD_DAGEN of --inhoud-dagen / --feiten-dagen / --afgekeurd-dagen); er "
+              f"{'zou niets worden' if args.proef else 'is niets'} verwijderd",
+              file=sys.stdout if args.proef else sys.stderr)
+        return 0 if args.proef else 2
     try:
         uitslag = opschonen(_sessions(), inhoud_dagen=inhoud, feiten_dagen=feiten, afgekeurd_dagen=afgekeurd,
                             proef=args.proef)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.settings import Settings
@@ -19,6 +19,11 @@ from gateway.validation.findings import Finding
 
 # The column's width: a key is cut the same way when filed and when looked up, so the two always meet.
 SLEUTEL_LENGTE = 160
+
+# Built once: a receive asks several of these, and building the expression costs more than SQLite answering it.
+_FEITEN = (select(Feit.__table__.c.data)
+           .where(Feit.__table__.c.soort == bindparam("soort"), Feit.__table__.c.sleutel == bindparam("sleutel"))
+           .order_by(Feit.__table__.c.id))
 
 
 class SqlHistory:
@@ -32,13 +37,14 @@ class SqlHistory:
         self.session = session
         self._cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._nieuw: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._te_schrijven: list[dict[str, Any]] = []
 
     def feiten(self, soort: str, sleutel: str) -> list[dict[str, Any]]:
         key = (soort, sleutel[:SLEUTEL_LENGTE])
         if key not in self._cache:
-            with self.session.no_autoflush:  # what this transaction filed is in `_nieuw`
-                self._cache[key] = list(self.session.scalars(
-                    select(Feit.data).where(Feit.soort == key[0], Feit.sleutel == key[1]).order_by(Feit.id)))
+            # What this transaction files stays in memory until `schrijf_weg`, so the database holds only
+            # what was there before it: the two never overlap.
+            self._cache[key] = list(self.session.connection().scalars(_FEITEN, {"soort": key[0], "sleutel": key[1]}))
         nieuw = self._nieuw.get(key)
         return self._cache[key] + nieuw if nieuw else self._cache[key]
 
@@ -47,6 +53,18 @@ class SqlHistory:
 
     def gearchiveerd(self, soort: str, sleutel: str, data: dict[str, Any]) -> None:
         self._nieuw.setdefault((soort, sleutel[:SLEUTEL_LENGTE]), []).append(data)
+
+    def archiveer(self, bericht_id: str, soort: str, sleutel: str, data: dict[str, Any]) -> None:
+        """File a fact of this transaction: visible to its later look-ups now, written by `schrijf_weg`."""
+        self.gearchiveerd(soort, sleutel, data)
+        self._te_schrijven.append({"bericht_id": bericht_id, "soort": soort, "sleutel": sleutel[:SLEUTEL_LENGTE],
+                                   "data": data})
+
+    def schrijf_weg(self) -> None:
+        """Insert the facts filed so far in one statement; their messages must have been flushed."""
+        if self._te_schrijven:
+            self.session.connection().execute(insert(Feit.__table__), self._te_schrijven)
+            self._te_schrijven = []
 
 
 _HISTORY = "iwmo_history"
@@ -62,6 +80,13 @@ def history_van(session: Session) -> SqlHistory:
 
 def vergeet_history(session: Session) -> None:
     session.info.pop(_HISTORY, None)
+
+
+def schrijf_feiten_weg(session: Session) -> None:
+    """Write the facts the transaction's history holds (after the session was flushed)."""
+    history = session.info.get(_HISTORY)
+    if history is not None:
+        history.schrijf_weg()
 
 
 # The facts of one prestatie of a WMO323: left out for a prestatie the gateway refused (IV085/IV087).
@@ -81,9 +106,10 @@ def file_facts(session: Session, bericht_id: str, bericht: catalogue.Berichttype
         aanbieder = header(root)["afzender"]
         feiten += [afwijzing_feit(aanbieder, ref, list(codes), bericht.naam) for ref, codes in afwijzingen.items()]
     for s, k, f in feiten:
-        session.add(Feit(bericht_id=bericht_id, soort=s, sleutel=k[:SLEUTEL_LENGTE], data=f))
         if history is not None:
-            history.gearchiveerd(s, k, f)
+            history.archiveer(bericht_id, s, k, f)
+        else:
+            session.add(Feit(bericht_id=bericht_id, soort=s, sleutel=k[:SLEUTEL_LENGTE], data=f))
 
 
 CrossRules = Callable[[catalogue.Berichttype, etree._Element, Session], list[Finding]]

@@ -306,3 +306,15 @@ class DeclaratieVerwerking(Base):
 
     __table_args__ = (Index("ix_declaratie_nummer", "aanbieder", "declaratienummer"),
                       Index("ix_declaratie_gemeente", "gemeente", "antwoord_id"))
+
+
+class Partner(Base):
+    """The name an administrator gave a party (an aanbieder by AGB code), so the console shows names, not codes.
+    Gemeenten are named by the CBS list (gateway/standard/gemeenten.py); a row here is for what that list lacks."""
+
+    __tablename__ = "partner"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)  # AGB code (8 digits) or gemeentecode
+    naam: Mapped[str] = mapped_column(String(200))
+    bijgewerkt_door: Mapped[str] = mapped_column(String(80))
+    bijgewerkt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -19,6 +19,8 @@ class Filter:
     type: str | None = None
     status: str | None = None
     richting: str | None = None
+    # Who sends the message and to whom it travels (verzender/adressaat): for a retourbericht the reverse of its
+    # header, which keeps the heenbericht's Afzender/Ontvanger (IV028).
     afzender: str | None = None
     ontvanger: str | None = None
     vanaf: dt.datetime | None = None
@@ -62,9 +64,9 @@ def apply(stmt: Select, f: Filter) -> Select:  # type: ignore[type-arg]
     if f.richting:
         stmt = stmt.where(Bericht.richting == f.richting)
     if f.afzender:
-        stmt = stmt.where(Bericht.afzender == f.afzender)
+        stmt = stmt.where(Bericht.verzender == f.afzender)
     if f.ontvanger:
-        stmt = stmt.where(Bericht.ontvanger == f.ontvanger)
+        stmt = stmt.where(Bericht.adressaat == f.ontvanger)
     if f.partner:
         stmt = stmt.where(or_(Bericht.verzender == f.partner, Bericht.adressaat == f.partner))
     if f.vanaf:

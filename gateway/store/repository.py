@@ -16,7 +16,7 @@ import re
 import uuid
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.standard import catalogue
@@ -53,9 +53,43 @@ def new_row(data: bytes, *, digest: str, size: int, bericht: catalogue.Berichtty
         sleutels = set(kop.sleutels)
         if kop.identificatie_retour and kop.identificatie:
             sleutels.add(("HeenIdentificatie", kop.identificatie))  # a retour names its heenbericht (IV028)
-        row.sleutels = [BerichtSleutel(kind=k, value=v) for k, v in sorted(sleutels)]
+        row.nieuwe_sleutels = sorted(sleutels)
     row.conversatie_id = row.id
     return row
+
+
+# A message's keys are written with Core after the flush that writes the message: five ORM objects a message
+# cost more than judging it. `add_row` queues them; whatever flush writes the row writes its keys.
+_TE_SCHRIJVEN = "iwmo_sleutels_te_schrijven"
+
+
+def add_row(session: Session, row: Bericht) -> None:
+    """Add a row made by `new_row` to the session, with its keys."""
+    session.add(row)
+    sleutels = getattr(row, "nieuwe_sleutels", None)
+    if sleutels:
+        session.info.setdefault(_TE_SCHRIJVEN, []).extend(
+            {"bericht_id": row.id, "kind": k, "value": v} for k, v in sleutels)
+
+
+def sleutel(row: Bericht, kind: str) -> str | None:
+    """One business key of a row, whether it was just made (keys not yet written) or read from the store."""
+    paren = getattr(row, "nieuwe_sleutels", None)
+    if paren is None:
+        paren = [(s.kind, s.value) for s in row.sleutels]
+    return next((v for k, v in paren if k == kind), None)
+
+
+@event.listens_for(Session, "after_flush")
+def _schrijf_sleutels(session: Session, _context: object) -> None:
+    rijen = session.info.pop(_TE_SCHRIJVEN, None)
+    if rijen:
+        session.connection().execute(insert(BerichtSleutel.__table__), rijen)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _vergeet_sleutels(session: Session, _previous: object) -> None:
+    session.info.pop(_TE_SCHRIJVEN, None)
 
 
 def eigen_afzender(row: Bericht, bericht: catalogue.Berichttype | None, party: str) -> Finding | None:
@@ -116,7 +150,7 @@ def link_answer(session: Session, row: Bericht) -> None:
                                   Bericht.identificatie == _heen_identificatie(row)).order_by(Bericht.created_at)
         ).first()
     elif b.naam == "WMO325":
-        decl = next((s.value for s in row.sleutels if s.kind == "DeclaratieIdentificatie"), None)
+        decl = sleutel(row, "DeclaratieIdentificatie")
         heen = session.scalars(
             select(Bericht).where(Bericht.berichttype == "WMO323", Bericht.afzender == row.ontvanger,
                                   Bericht.identificatie == decl).order_by(Bericht.created_at)
@@ -129,7 +163,7 @@ def link_answer(session: Session, row: Bericht) -> None:
 
 
 def _heen_identificatie(row: Bericht) -> str | None:
-    return next((s.value for s in row.sleutels if s.kind == "HeenIdentificatie"), None)
+    return sleutel(row, "HeenIdentificatie")
 
 
 def store_outgoing(session: Session, data: bytes, *, actor: str, antwoord_op: Bericht | None = None) -> Bericht:
@@ -146,7 +180,7 @@ def store_outgoing(session: Session, data: bytes, *, actor: str, antwoord_op: Be
     if antwoord_op is not None:
         row.antwoord_op_id = antwoord_op.id
         row.conversatie_id = antwoord_op.conversatie_id
-    session.add(row)
+    add_row(session, row)
     audit.append(session, actor=actor, action="aangemaakt", bericht_id=row.id, to_state=Status.RECEIVED,
                  details={"bericht": row.berichttype, "antwoord_op": row.antwoord_op_id, "sha256": row.sha256})
     transition(session, row, Status.ACCEPTED, actor=actor, action="beoordeeld")

@@ -10,7 +10,7 @@ import threading
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from gateway.api.observability import configure_logging
+    from gateway.logboek import configure_logging
     from gateway.settings import get_settings
     from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
     from gateway.store.history import cross_rules_for
@@ -22,6 +22,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     # httpx logs every request at INFO; a worker polls every few seconds, so only its problems are news.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic reports every step of the start-up migration at INFO (plug-ins, "Context impl", each revision):
+    # noise on every `worker --once` from cron; a failing migration still raises.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         routes = laad(settings.routes_file, eis_geheimen=True)
     except RouteringFout as exc:

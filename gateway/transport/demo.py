@@ -22,6 +22,7 @@ from typing import TextIO
 
 import httpx
 
+from gateway.standard.codelijsten import WJ001
 from gateway.transport.keten import (
     TOKEN_AANBIEDER,
     TOKEN_GEMEENTE,
@@ -57,6 +58,11 @@ STAPPEN = (
 
 class StapMislukt(Exception):
     pass
+
+
+def betekenis(retourcode: str) -> str:
+    """What a retourcode means, from codelist WJ001 (gateway.standard.codelijsten)."""
+    return WJ001.get(retourcode, "(niet in de codelijst WJ001 van de gateway)")
 
 
 def retourcodes(xml: bytes) -> list[str]:
@@ -154,6 +160,8 @@ def draai_script(keten: Keten, uit: TextIO) -> bool:
             gevonden = " ".join(codes) if codes else "geen, niets afgekeurd"
             print(f"{kop}: {status}; {stap.antwoord} ontvangen (retourcodes: {gevonden}) "
                   f"in {time.monotonic() - begin:.2f} s", file=uit, flush=True)
+            for code in codes:
+                print(f"      {code}: {betekenis(code)}", file=uit, flush=True)
     return True
 
 
@@ -184,7 +192,9 @@ def overzicht(keten: Keten, *, draait: bool) -> str:
 
 
 def _stop_bij_sigterm() -> None:
-    """SIGTERM ends the demo like Ctrl-C does, so the chain is shut down by the finally below."""
+    """SIGTERM ends the demo like Ctrl-C does, so the chain is shut down by the finally below. SIGINT is set
+    too: a process started in the background by a shell without job control (`sh -c 'iwmo-gateway demo &'`, a
+    CI runner) inherits SIGINT ignored, and Python then leaves it ignored, so Ctrl-C would not stop the demo."""
     if threading.current_thread() is not threading.main_thread():
         return
 
@@ -192,6 +202,7 @@ def _stop_bij_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -22,9 +22,9 @@ from lxml import etree
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.api.auth import Principal
 from gateway.api.deps import principal
 from gateway.api.problems import PROBLEM_RESPONSES
+from gateway.identiteit import Principal
 from gateway.ingest.vastlegging import Received
 from gateway.settings import Settings
 from gateway.store.lifecycle import Status, transition
@@ -143,7 +143,6 @@ class TransportIngang:
         outbox; a WMO325 also closes its WMO323 (the back-office answered it)."""
         if ontvangen.duplicaat or row.status != Status.ACCEPTED:
             return
-        session.flush()  # the planner reads the row back
         aflevering = plan_als_nodig(session, row, self.routes, actor=row.submitted_by, eigen_partijen=self.eigen)
         if aflevering is not None and row.berichttype == "WMO325" and row.antwoord_op_id:
             declaratie = session.get(Bericht, row.antwoord_op_id)
@@ -154,7 +153,6 @@ class TransportIngang:
     def na_uitgaand(self, session: Session, row: Bericht) -> None:
         """A message the gateway built on a party's behalf (a WMO325 from the gemeente's decision) is queued
         for its addressee in the same transaction."""
-        session.flush()
         plan_als_nodig(session, row, self.routes, actor=row.submitted_by, eigen_partijen=self.eigen)
 
 

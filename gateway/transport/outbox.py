@@ -126,8 +126,8 @@ def plan_als_nodig(session: Session, bericht: Bericht, routes: Routeringstabel, 
     route = routes.voor(bericht.adressaat, bericht.berichttype)
     if route is None:
         return None
-    bestaand = session.scalars(select(Aflevering.id).where(Aflevering.bericht_id == bericht.id)).first()
-    if bestaand is not None:
+    session.flush()  # only now, with a route: the delivery refers to the row, and a writer's group stays unflushed
+    if session.scalars(select(Aflevering.id).where(Aflevering.bericht_id == bericht.id)).first() is not None:
         return None
     return plan(session, bericht, route, actor=actor, nu=nu)
 

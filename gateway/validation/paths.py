@@ -28,3 +28,12 @@ def element_path(el: etree._Element) -> str:
         steps.append(name)
         node = parent
     return "/" + "/".join(reversed(steps))
+
+
+def element_naam(el: etree._Element) -> str:
+    """An element's name for a melding: 'Foo in namespace urn:x' or 'Foo (zonder namespace)', never lxml's
+    Clark notation ('{None}Foo', '{urn:x}Foo') that a sender does not write."""
+    qname = etree.QName(el)
+    if qname.namespace is None:
+        return f"{qname.localname} (zonder namespace)"
+    return f"{qname.localname} in namespace {qname.namespace}"

@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from gateway.validation import parsefouten
 from gateway.validation.findings import TE_GROOT, XML, Finding, maskeer_cijferreeksen
 from gateway.validation.paths import element_path, local
 
@@ -261,7 +262,7 @@ def parse(data: bytes, *, max_bytes: int | None = None, huge_tree: bool = False)
         if "Excessive depth" in (exc.msg or ""):  # libxml2's own limit (256), far past ours
             raise _refuse(f"Grens overschreden: het bericht is dieper genest dan {MAX_DIEPTE} niveaus. {_NESTING}",
                           regel=line) from None
-        raise _refuse(f"Het bericht is geen welgevormde XML: {maskeer_cijferreeksen(exc.msg)}.", regel=line) from None
+        raise _refuse(parsefouten.melding(exc), regel=line) from None
     _bewaak_vorm(root, tekst=not huge_tree and _misschien_lange_tekst(data))
     tree = root.getroottree()
     if tree.docinfo.doctype:

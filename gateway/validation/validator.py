@@ -9,6 +9,7 @@ from lxml import etree
 from gateway.standard import catalogue
 from gateway.validation import safe_xml, xsd
 from gateway.validation.findings import ONBEKEND_BERICHT, XSD, Finding, begrens, maskeer_cijferreeksen
+from gateway.validation.paths import element_naam
 from gateway.validation.rules.registry import run_rules
 
 
@@ -71,7 +72,7 @@ def validate(data: bytes, *, rules: bool = True, max_bytes: int | None = None) -
                 Finding(
                     code=ONBEKEND_BERICHT,
                     melding=maskeer_cijferreeksen(  # the root's name is the sender's text; no BSN in it
-                        f"Het rootelement {{{qname.namespace}}}{qname.localname} is geen iWmo {catalogue.RELEASE}-bericht. "
+                        f"Het rootelement {element_naam(parsed.root)} is geen iWmo {catalogue.RELEASE}-bericht. "
                         f"Verwacht: Bericht in een namespace als {catalogue.get('WMO301').namespace}."
                     ),
                     locatie=("/" + qname.localname,),

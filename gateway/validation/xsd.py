@@ -110,30 +110,90 @@ class _Plekken:
         return element_path(el) if el is not None else "/Bericht"
 
 
-def _melding(raw: str) -> str:
+# Numbers libxml2 quotes in a facet's message ("… length of '300'; this exceeds … maximum length of '200'."):
+# the last one is the facet's own value.
+_GETAL = re.compile(r"'(-?\d+)'")
+_LEGE_WAARDE = re.compile(r"The value '' |^'' ")
+_ATOMAIR = re.compile(r"atomic type '(?:xs:)?(?P<type>\w+)'")
+# XML Schema's types and the basisschema's own (LDT_Datum is an xs:date, LDT_Tijd an xs:time).
+_DATATYPEN = {
+    "date": "een bestaande datum JJJJ-MM-DD",
+    "LDT_Datum": "een bestaande datum JJJJ-MM-DD",
+    "time": "een tijd UU:MM:SS",
+    "LDT_Tijd": "een tijd UU:MM:SS",
+    "dateTime": "een tijdstip JJJJ-MM-DDTUU:MM:SS",
+    "integer": "een geheel getal",
+    "int": "een geheel getal",
+    "long": "een geheel getal",
+    "decimal": "een getal",
+    "boolean": "true of false",
+}
+_LEEG = "Een leeg element is niet toegestaan: vul een waarde in of laat het element weg als het niet verplicht is."
+
+
+def _facetwaarde(detail: str) -> str:
+    getallen = _GETAL.findall(detail)
+    return getallen[-1] if getallen else "?"
+
+
+def _advies(soort: str, detail: str) -> str:
+    """What to do, for the kind of XSD error (`_LogEntry.type_name`): each facet its own advice, so a value that
+    is too long never hears about empty elements."""
+    leeg = bool(_LEGE_WAARDE.search(detail))
+    if soort == "SCHEMAV_CVC_MAXLENGTH_VALID" or "facet 'maxLength'" in detail:
+        return f"Kort de waarde in tot ten hoogste {_facetwaarde(detail)} tekens."
+    if soort == "SCHEMAV_CVC_MINLENGTH_VALID" or "facet 'minLength'" in detail:
+        if "length of '0'" in detail:
+            return _LEEG
+        return f"Vul een waarde in van minstens {_facetwaarde(detail)} tekens."
+    if soort == "SCHEMAV_CVC_LENGTH_VALID" or "facet 'length'" in detail:
+        return f"De waarde moet precies {_facetwaarde(detail)} tekens lang zijn."
+    if soort == "SCHEMAV_CVC_PATTERN_VALID" or "facet 'pattern'" in detail:
+        return _LEEG if leeg else "Vul een waarde in die het formaat van dit element volgt (het patroon hierboven)."
+    if soort == "SCHEMAV_CVC_ENUMERATION_VALID" or "facet 'enumeration'" in detail:
+        return _LEEG if leeg else "Kies een code uit de codelijst van dit element."
+    if soort == "SCHEMAV_CVC_MAXINCLUSIVE_VALID" or "facet 'maxInclusive'" in detail:
+        return f"Gebruik een waarde van ten hoogste {_facetwaarde(detail)}."
+    if soort == "SCHEMAV_CVC_MININCLUSIVE_VALID" or "facet 'minInclusive'" in detail:
+        return f"Gebruik een waarde van minstens {_facetwaarde(detail)}."
+    if soort == "SCHEMAV_CVC_MAXEXCLUSIVE_VALID" or "facet 'maxExclusive'" in detail:
+        return f"Gebruik een waarde kleiner dan {_facetwaarde(detail)}."
+    if soort == "SCHEMAV_CVC_MINEXCLUSIVE_VALID" or "facet 'minExclusive'" in detail:
+        return f"Gebruik een waarde groter dan {_facetwaarde(detail)}."
+    if soort == "SCHEMAV_CVC_TOTALDIGITS_VALID" or "facet 'totalDigits'" in detail:
+        return f"Gebruik ten hoogste {_facetwaarde(detail)} cijfers."
+    if soort == "SCHEMAV_CVC_FRACTIONDIGITS_VALID" or "facet 'fractionDigits'" in detail:
+        return f"Gebruik ten hoogste {_facetwaarde(detail)} cijfers achter de komma."
+    if "is not a valid value of the" in detail:
+        if leeg:
+            return _LEEG
+        m = _ATOMAIR.search(detail)
+        soortwaarde = _DATATYPEN.get(m.group("type")) if m else None
+        return f"Gebruik {soortwaarde}." if soortwaarde else "Gebruik een geldige waarde voor het datatype van dit element."
+    if "This element is not expected" in detail:
+        return "Controleer volgorde en naam van de elementen tegen het berichtschema; verwijder onbekende elementen."
+    if "Missing child element" in detail:
+        return "Voeg het verplichte element toe."
+    if "Element content is not allowed" in detail:
+        return "Dit element bevat alleen een waarde, geen andere elementen; verwijder de elementen erin."
+    if "Character content other than whitespace is not allowed" in detail:
+        return "Dit element bevat alleen andere elementen, geen tekst; verwijder de tekst."
+    return "Corrigeer het bericht volgens het XSD-schema van iWmo 3.2."
+
+
+def _melding(raw: str, soort: str = "") -> str:
     text = maskeer_bsn(_QNAME.sub("", raw.strip()))  # first: the masks keep every length, so the rest holds
     m = _ELEMENT.match(text)
     element = m.group(1) if m else None
     detail = text[m.end():] if m else text
-    if "[facet 'pattern']" in detail or "[facet 'enumeration']" in detail:
-        advies = "Vul een waarde in die het formaat of de codelijst van dit element volgt."
-    elif "This element is not expected" in detail:
-        advies = "Controleer volgorde en naam van de elementen tegen het berichtschema; verwijder onbekende elementen."
-    elif "Missing child element" in detail:
-        advies = "Voeg het verplichte element toe."
-    elif "is not a valid value of the atomic type" in detail:
-        advies = "Gebruik een geldige waarde voor het datatype (bijvoorbeeld een bestaande datum JJJJ-MM-DD)."
-    elif "facet 'maxLength'" in detail or "facet 'minLength'" in detail:
-        advies = "Pas de lengte van de waarde aan; lege elementen zijn niet toegestaan, laat ze dan weg."
-    else:
-        advies = "Corrigeer het bericht volgens het XSD-schema van iWmo 3.2."
     wat = f"Element {element}: " if element else ""
-    return f"{wat}{detail} {advies}"
+    return f"{wat}{detail} {_advies(soort, detail)}"
 
 
 def _findings(errors: Iterable[etree._LogEntry], tree: etree._ElementTree) -> list[Finding]:
     plek = _Plekken(tree)
-    return [Finding(code=XSD, melding=_melding(e.message), locatie=(plek(e),), regel=e.line) for e in errors]
+    return [Finding(code=XSD, melding=_melding(e.message, e.type_name), locatie=(plek(e),), regel=e.line)
+            for e in errors]
 
 
 def validate(naam: str, tree: etree._ElementTree) -> list[Finding]:

@@ -109,3 +109,26 @@ def csrf_uit(html: str) -> str:
 
 def vandaag() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
+
+
+def open_declaratie(omgeving: Omgeving, nummer: str, *, maand: str = "05", fout: bool = False,
+                    referenties: tuple[str, str] | None = None) -> str:
+    """A WMO323 over 2026-`maand` with two prestaties (260451 and 260452) waiting for the gemeente's decision.
+    `fout`: the second is on the unknown toewijzing 260999, so the gateway refuses it itself (TR338) and the
+    declaratie is partly processed (IV087)."""
+    from gateway.store.history import cross_rules_for
+    from tests.cross.keten import PRESTATIE, declaratie, hernummer
+
+    eind = {"05": "31", "06": "30", "07": "31"}[maand]
+    m = hernummer(declaratie(nummer=nummer, dagtekening=f"2026-{int(maand) + 1:02d}-05"),
+                  *(referenties or (f"{nummer}-1", f"{nummer}-2")))
+    m.set("Declaratie/DeclaratiePeriode/Begindatum", f"2026-{maand}-01")
+    m.set("Declaratie/DeclaratiePeriode/Einddatum", f"2026-{maand}-{eind}")
+    for i in (1, 2):
+        m.set(f"{PRESTATIE}[{i}]/ProductPeriode/Begindatum", f"2026-{maand}-01")
+        m.set(f"{PRESTATIE}[{i}]/ProductPeriode/Einddatum", f"2026-{maand}-{eind}")
+    if fout:
+        m.set(f"{PRESTATIE}[2]/ToewijzingNummer", "260999")
+    r = receive(omgeving.sessions, m.bytes(), party="12345678", cross_rules=cross_rules_for(omgeving.settings))
+    assert r.status == "accepted" and [f.code for f in r.errors] == (["TR338"] if fout else []), r.errors
+    return r.id

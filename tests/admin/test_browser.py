@@ -17,8 +17,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.admin.omgeving import Omgeving, bouw, lever_wachtrij_af
+from gateway.messages.declaratie_antwoord import beslissing_uit_antwoord
+from gateway.store.models import Bericht
+from gateway.validation.validator import validate
+from tests.admin.omgeving import Omgeving, bouw, lever_wachtrij_af, open_declaratie
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -123,8 +127,13 @@ def test_sign_in_shows_the_dashboard_with_the_queues(operator: sync_api.Page, se
 
 
 def test_filter_the_rejected_list_by_rule_code(operator: sync_api.Page, server: str) -> None:
-    operator.click("nav >> text=Berichten")
+    operator.click("nav >> text=Berichten")  # every message; "Afgekeurd" is one of the filters
+    assert operator.url == server + "/admin/berichten"
+    assert operator.locator("#berichten tbody tr").count() > 2
+    operator.click("nav.tabs >> text=Afgekeurd")
+    operator.wait_for_load_state()
     assert operator.locator("#berichten tbody tr").count() == 2
+    assert operator.locator("#berichten tbody tr .status").all_inner_texts() == ["afgekeurd", "afgekeurd"]
     operator.fill("input[name=regel]", "TR019")
     operator.click("button:has-text('Filter')")
     operator.wait_for_load_state()
@@ -159,30 +168,35 @@ def test_open_a_message_and_see_the_failing_element_highlighted_with_its_fix(ope
 
 
 def test_mark_handled_and_see_it_in_the_audit_timeline(operator: sync_api.Page, omgeving: Omgeving) -> None:
+    # Sent empty, the form gets our Dutch answer from the server, not the browser's own (English) tooltip.
+    operator.click("button:has-text('Markeer als afgehandeld')")
+    operator.wait_for_load_state()
+    assert "Afhandelen vraagt een opmerking" in operator.locator(".fout").inner_text()
+    assert operator.locator("h1 .status").inner_text() == "afgekeurd"
     operator.fill("#opmerking", "Aanbieder gebeld: start volgt met het juiste ToewijzingNummer")
     operator.click("button:has-text('Markeer als afgehandeld')")
     operator.wait_for_load_state()
     assert "als afgehandeld gemarkeerd" in operator.locator(".gelukt").inner_text()
-    assert operator.locator("h1 .status").inner_text() == "handled"
+    assert operator.locator("h1 .status").inner_text() == "afgehandeld"
     laatste = operator.locator("#audit li").last.inner_text()
-    assert "afgehandeld" in laatste and "admin:olga" in laatste and "rejected → handled" in laatste
+    assert "afgehandeld" in laatste and "admin:olga" in laatste and "afgekeurd → afgehandeld" in laatste
     assert "Aanbieder gebeld" in laatste
 
 
 def test_requeue_a_dead_letter_and_see_it_delivered(operator: sync_api.Page, server: str,
                                                     omgeving: Omgeving) -> None:
     operator.goto(server + "/admin")
-    operator.click(".tegel >> text=Dead letters")
+    operator.click(".tegel >> text=Niet afleverbaar")
     operator.click("#berichten >> text=TW-DOOD-0001")
     operator.wait_for_load_state()
     assert "IB010" in operator.locator(".aflevering").first.inner_text()
     operator.once("dialog", lambda dialog: dialog.accept())
     operator.click("button:has-text('Opnieuw in de wachtrij')")
     operator.wait_for_load_state()
-    assert operator.locator("h1 .status").inner_text() == "queued"
+    assert operator.locator("h1 .status").inner_text() == "in wachtrij"
     assert lever_wachtrij_af(omgeving.sessions) == 1  # the worker's pass, with a hub that accepts
     operator.reload()
-    assert operator.locator("h1 .status").inner_text() == "delivered"
+    assert operator.locator("h1 .status").inner_text() == "afgeleverd"
     acties = operator.locator("#audit li .actie").all_inner_texts()
     assert acties[-3:] == ["niet_afleverbaar", "in_wachtrij", "afgeleverd"]
     assert "admin:olga" in operator.locator("#audit li", has_text="in_wachtrij").last.inner_text()
@@ -222,3 +236,32 @@ def test_the_pages_keep_to_their_content_security_policy(operator: sync_api.Page
         antwoord = operator.goto(server + pad)
         assert antwoord is not None and "frame-ancestors 'none'" in antwoord.headers["content-security-policy"]
     assert not [m for m in meldingen if "Content Security Policy" in m]
+
+
+def test_an_operator_refuses_one_prestatie_and_sends_the_wmo325(operator: sync_api.Page, server: str,
+                                                                 omgeving: Omgeving) -> None:
+    decl = open_declaratie(omgeving, "D2026069501", maand="06")
+    operator.goto(server + "/admin")
+    operator.click("nav >> text=Declaraties")
+    operator.click("nav.tabs >> text=Open")
+    operator.click("#declaraties >> text=D2026069501")
+    operator.wait_for_load_state()
+    assert "wacht op beslissing" in operator.locator("tr[data-prestatie='D2026069501-2']").inner_text()
+    operator.select_option("tr[data-prestatie='D2026069501-2'] select[name=retourcode]", "9340")
+    operator.once("dialog", lambda dialog: dialog.accept())
+    operator.click("button:has-text('Verstuur declaratie-antwoord')")
+    operator.wait_for_load_state()
+    assert "Het declaratie-antwoord is opgesteld" in operator.locator(".gelukt").inner_text()
+    geweigerd = operator.locator("tr[data-prestatie='D2026069501-2']").inner_text()
+    assert "afgewezen" in geweigerd and "9340" in geweigerd
+    assert "toegekend" in operator.locator("tr[data-prestatie='D2026069501-1']").inner_text()
+    assert operator.locator("select[name=retourcode]").count() == 0
+    _screenshot(operator, "declaratie")
+    with omgeving.sessions() as s:
+        [antwoord] = s.scalars(select(Bericht).where(Bericht.antwoord_op_id == decl,
+                                                     Bericht.berichttype == "WMO325")).all()
+        assert validate(antwoord.raw).valid
+        assert beslissing_uit_antwoord(antwoord.raw)["afgewezen"] == {"D2026069501-2": ("9340",)}
+    operator.click("[data-antwoord]")  # the stored 325, linked from its declaratie
+    operator.wait_for_load_state()
+    assert antwoord.id in operator.url and "WMO325" in operator.locator("h1").inner_text()

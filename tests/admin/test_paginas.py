@@ -159,14 +159,17 @@ def test_detail_shows_retourbericht_conversation_and_audit_trail(client: TestCli
     assert re.search(r'class="actie">ontvangen</b>', html) and "beoordeeld" in html
 
 
-def test_declaratie_shows_granted_and_refused_prestaties_side_by_side(client: TestClient,
-                                                                     omgeving: Omgeving) -> None:
+def test_declaratie_shows_each_prestatie_with_its_outcome_and_the_amounts(client: TestClient,
+                                                                          omgeving: Omgeving) -> None:
     inloggen(client, omgeving.sleutels.viewer)
     html = client.get(f"/admin/berichten/{omgeving.declaratie}").text
-    toegekend, afgewezen = html.split("<h3>Toegekend")[1].split("<h3>Afgewezen")
-    assert "P2026-04-0001" in toegekend and "P2026-04-0002" not in toegekend
-    assert "P2026-04-0002" in afgewezen and "9308" in afgewezen
-    assert "€ 1.393,00" in html and "€ 738,00" in html
+    toegekend = re.search(r'<tr data-prestatie="P2026-04-0001">(.*?)</tr>', html, re.S)
+    afgewezen = re.search(r'<tr data-prestatie="P2026-04-0002">(.*?)</tr>', html, re.S)
+    assert toegekend and afgewezen
+    assert ">toegekend<" in toegekend.group(1) and "9308" not in toegekend.group(1)
+    assert ">afgewezen<" in afgewezen.group(1) and "9308" in afgewezen.group(1)
+    assert 'data-bedrag="ingediend">€ 1.393,00' in html and 'data-bedrag="toegekend">€ 738,00' in html
+    assert 'data-bedrag="afgewezen">€ 655,00' in html
 
 
 def test_verzoek_conversation_follows_the_referentie_aanbieder_to_the_toewijzing(client: TestClient,
@@ -199,7 +202,7 @@ def test_mark_handled_with_a_comment_is_audited_and_shown_in_the_timeline(client
     html = client.get(r.headers["location"]).text
     assert "als afgehandeld gemarkeerd" in html and "Aanbieder gebeld; start komt opnieuw" in html
     nogmaals = client.post(pad, data={"csrf": csrf, "opmerking": "nog eens"})
-    assert nogmaals.status_code == 409 and "status &#39;handled&#39;" in nogmaals.text
+    assert nogmaals.status_code == 409 and "status &#39;afgehandeld&#39;" in nogmaals.text
 
 
 def test_requeue_of_a_dead_letter_queues_it_in_a_fresh_envelope_and_the_worker_delivers(
@@ -241,7 +244,7 @@ def test_dashboard_counts_queues_and_draws_the_chart(client: TestClient, omgevin
     html = client.get("/admin").text
     tegels = dict((naam, int(n)) for n, naam in re.findall(
         r'<span class="getal">(\d+)</span> <span class="naam">([^<]+)</span>', html))
-    assert tegels["Afgekeurde berichten"] == 2 and tegels["Dead letters"] == 1
+    assert tegels["Afgekeurde berichten"] == 2 and tegels["Niet afleverbaar"] == 1
     assert "<svg" in html and "afgekeurd</title>" in html
     with omgeving.sessions() as s:
         totaal = len(list(s.scalars(select(Bericht.id))))

@@ -125,7 +125,7 @@ def test_oversized_request_is_refused_with_413(api, monkeypatch) -> None:  # typ
 
 def test_operations_endpoints(api) -> None:  # type: ignore[no-untyped-def]
     client, keys = api
-    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/health").json()["status"] == "gereed"
     assert client.get("/ready").json()["status"] == "gereed"
     _submit(client, keys.aanbieder, our_example("WMO315"))
     metrics = client.get("/metrics").text

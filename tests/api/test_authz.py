@@ -102,6 +102,34 @@ def test_revoked_key_is_refused(api) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/v1/inbox", headers=auth(keys.vreemde)).status_code == 401
 
 
+def test_a_key_in_use_is_refused_at_once_when_revoked_here_and_within_the_cache_term_when_revoked_elsewhere(
+        api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Checked keys are remembered for `CACHE_S`: a revocation by this process empties that memory, one made by
+    another process (the CLI, a second instance; here a plain UPDATE) counts once the term has passed."""
+    from sqlalchemy import update
+
+    from gateway.store import apikeys
+    from gateway.store.db import make_session_factory
+    from gateway.store.models import ApiKey, utcnow
+
+    client, keys = api
+    sessions = make_session_factory(client.app.state.engine)
+    klok = [1000.0]
+    monkeypatch.setattr(apikeys.time, "monotonic", lambda: klok[0])
+    assert client.get("/api/v1/inbox", headers=auth(keys.vreemde)).status_code == 200  # now remembered
+    with sessions() as session, session.begin():
+        session.execute(update(ApiKey).where(ApiKey.party == "87654321").values(revoked_at=utcnow()))
+    assert client.get("/api/v1/inbox", headers=auth(keys.vreemde)).status_code == 200  # within the term
+    klok[0] += apikeys.CACHE_S + 0.01
+    assert client.get("/api/v1/inbox", headers=auth(keys.vreemde)).status_code == 401
+
+    assert client.get("/api/v1/inbox", headers=auth(keys.aanbieder)).status_code == 200  # remembered
+    with sessions() as session, session.begin():
+        key_id = next(k.id for k in apikeys.list_keys(session) if k.party == "12345678")
+        apikeys.revoke(session, key_id)
+    assert client.get("/api/v1/inbox", headers=auth(keys.aanbieder)).status_code == 401
+
+
 # -- an unrecognised message belongs to its submitter only ---------------------------------------------------
 
 ONBEKEND_NS = b"http://www.istandaarden.nl/iwmo/3_2/wmo399/schema"

@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from gateway.api.app import create_app
-from gateway.api.observability import JsonFormatter
 from gateway.ingest.ontvang import receive
+from gateway.logboek import JsonFormatter
 from gateway.settings import Settings
 from gateway.store import apikeys
 from gateway.store.db import downgrade, make_engine, make_session_factory, upgrade_to_head
@@ -89,7 +89,7 @@ def test_a_parser_melding_never_quotes_a_nine_digit_run() -> None:
     data = our_example("WMO315").replace(f"<Bsn>{BSN}</Bsn>".encode(), f"<Bsn>{BSN}</Bsn{BSN}>".encode())
     with pytest.raises(safe_xml.XmlRefused) as refused:
         safe_xml.parse(data)
-    assert "tag mismatch" in refused.value.finding.melding and BSN not in refused.value.finding.melding
+    assert "De eindtag" in refused.value.finding.melding and BSN not in refused.value.finding.melding
 
 
 def test_a_bsn_quoted_in_a_melding_about_a_bsn_element_is_masked_whatever_the_message_format() -> None:
@@ -159,7 +159,7 @@ def test_json_log_lines_scrub_a_bsn_from_an_exception_traceback() -> None:
 
 
 def test_the_configured_log_handler_scrubs_what_the_gateway_logs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from gateway.api.observability import configure_logging
+    from gateway.logboek import configure_logging
 
     uit = io.StringIO()
     monkeypatch.setattr(sys, "stderr", uit)

@@ -129,7 +129,7 @@ def test_the_console_answers_409_to_requeue_and_resend_of_a_handled_message(
                             ("opnieuw-verzenden", "Opnieuw verzenden")):
             r = client.post(f"/admin/berichten/{bericht_id}/{actie}", data={"csrf": csrf})
             assert r.status_code == 409, (actie, r.status_code)
-            assert f"{naam} kan niet" in r.text and "status &#39;handled&#39;" in r.text
+            assert f"{naam} kan niet" in r.text and "status &#39;afgehandeld&#39;" in r.text
     with omgeving.sessions() as s:
         assert {s.get(Bericht, i).status for i in (dood, omgeving.tr019)} == {"handled"}  # type: ignore[union-attr]
         assert s.scalar(select(func.count()).select_from(Aflevering).where(Aflevering.bericht_id == dood)) == 1

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from gateway.messages.retour import validate_and_build
+from gateway.standard.codelijsten import WJ001
 from gateway.transport.demo import STAPPEN, retourcodes
 from tests.reference import our_example
 
@@ -57,6 +58,11 @@ def test_demo_runs_the_seven_steps_and_reports_each_answer(tmp_path: Path) -> No
         assert (heen, zender, antwoord, status) == (stap.heen, stap.zender, stap.antwoord, "answered"), n
         assert ontvanger != zender
         assert codes == _verwacht(heen, antwoord), (heen, codes)
+    # each retourcode with its meaning from codelist WJ001, on the lines below its step
+    gezien = re.findall(r"^      (\d{4}): (.+)$", r.stdout, re.MULTILINE)
+    genoemd = [c for (*_, codes, _) in stappen for c in codes.split() if c.isdigit()]
+    assert [code for code, _ in gezien] == genoemd and "9308" in genoemd, r.stdout
+    assert all(betekenis == WJ001[code] for code, betekenis in gezien), r.stdout
     assert "Alle 7 stappen afgerond" in r.stdout
     # where to look: the stores stay, with their URLs and keys named
     for naam in ("gemeente.db", "aanbieder.db", "hub.db"):
@@ -65,9 +71,29 @@ def test_demo_runs_the_seven_steps_and_reports_each_answer(tmp_path: Path) -> No
     assert _dood(sorted(set(URL.findall(r.stdout))))  # nothing left running
 
 
+def _kinderen(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _leeft(pid: int) -> bool:
+    try:
+        toestand = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return toestand != "Z"
+
+
+def _zonder_sigint() -> None:
+    # As a shell without job control starts a background job (`sh -c 'iwmo-gateway demo --keep &'`, a CI
+    # runner): SIGINT ignored, which Python leaves ignored unless the demo sets its own handler.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a process's children from /proc (Linux)")
 def test_demo_keep_runs_until_ctrl_c_and_then_stops_every_process(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--keep", "--map", str(tmp_path)],
-                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_zonder_sigint)
     uit: list[str] = []
     try:
         assert proc.stdout is not None
@@ -80,17 +106,22 @@ def test_demo_keep_runs_until_ctrl_c_and_then_stops_every_process(tmp_path: Path
         assert "Kijk rond" in tekst, tekst
         urls = sorted(set(URL.findall(tekst)))
         assert len(urls) == 3
-        time.sleep(1)
         for url in urls:  # still there, for a newcomer to poke at
             assert httpx.get(f"{url}/health", timeout=5).status_code == 200
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=60)
+        kinderen = _kinderen(proc.pid)
+        assert len(kinderen) == 5 and all(_leeft(k) for k in kinderen)  # hub, and serve + worker per gateway
+        begin = time.monotonic()
+        proc.send_signal(signal.SIGINT)  # to the demo alone, not its process group as a terminal's Ctrl-C would
+        rest, _ = proc.communicate(timeout=30)
+        duur = time.monotonic() - begin
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 130, tekst + rest
     assert "de keten stopt" in rest
+    assert not [k for k in kinderen if _leeft(k)]
+    assert duur < 15, f"de keten stopte pas na {duur:.1f} s"
     assert _dood(urls)
 
 

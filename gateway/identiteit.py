@@ -1,4 +1,7 @@
-"""Who is calling: an API key bound to one party (gemeentecode / AGB code) or to the admin role."""
+"""Who is calling: an API key bound to one party (gemeentecode / AGB code) or to a management role.
+
+Shared by the API, the console, the transports and the store (which keeps the key hashes), so none of them
+needs another's HTTP layer to know a caller."""
 
 from __future__ import annotations
 

@@ -1,0 +1,123 @@
+"""A dry run of submitting: what `POST /api/v1/berichten` would answer this caller, with nothing written.
+
+Submitting judges a message (`gateway.ingest.oordeel`, no database), refuses one whose header names another
+sender (403), and then the writer (`gateway.ingest.vastlegging`) dedupes on the bytes, runs the cross-message
+rules against the store, decides how a WMO323 is processed and claims the identificatie (TR056). The dry run
+takes the same judged message through the same steps in a session that only reads — the cross rules read
+their history through `history_van` like the writer does — and adds nothing to it. What it cannot see is a
+message that is committed between the dry run and the submission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.models import LAGEN
+from gateway.ingest.declaratie import DECLARATIE, Soort, verwerking_van
+from gateway.ingest.oordeel import Oordeel
+from gateway.ingest.vastlegging import TR056_MELDING, CrossRules
+from gateway.standard import catalogue
+from gateway.store.history import vergeet_history
+from gateway.store.lifecycle import Status
+from gateway.store.models import Bericht, IdentificatieClaim
+from gateway.store.repository import AFZENDER, eigen_en_begrensd, findings_of, new_row
+from gateway.validation.cross.registry import all_cross_rules
+from gateway.validation.findings import Finding, begrens
+
+XML, XSD, REGELS, AFZENDER_LAAG, BEROVERSTIJGEND = LAGEN
+
+
+@dataclass(frozen=True)
+class Proef:
+    status: Status
+    errors: list[Finding]
+    lagen: tuple[str, ...]
+    duplicaat: bool = False
+
+
+def afzender_weigering(oordeel: Oordeel, party: str) -> str | None:
+    """Why submitting this message with `party`'s key is refused (403), or None. Unreadable bytes are the
+    caller's: there is no header to compare."""
+    verzender = oordeel.verzender
+    if oordeel.bericht is None or verzender is None or verzender == party:
+        return None
+    return (f"Deze sleutel hoort bij {party}; dit {oordeel.bericht.naam}-bericht wordt verzonden door {verzender}. "
+            "Een partij dient alleen eigen berichten in.")
+
+
+def _afzender_fout(oordeel: Oordeel, weigering: str) -> Finding:
+    assert oordeel.bericht is not None
+    retour = oordeel.bericht.soort is catalogue.Soort.RETOUR  # its sender is its header's Ontvanger (IV028)
+    return Finding(code=AFZENDER, locatie=("/Bericht/Header/Ontvanger" if retour else "/Bericht/Header/Afzender",),
+                   melding=f"{weigering} Indienen met deze sleutel wordt geweigerd met 403; er wordt niets opgeslagen.")
+
+
+def _lagen(oordeel: Oordeel, party: str | None) -> tuple[str, ...]:
+    uitslag = oordeel.uitslag
+    gedraaid = {XML: True, XSD: uitslag.bericht is not None, REGELS: uitslag.xsd_valid,
+                AFZENDER_LAAG: party is not None, BEROVERSTIJGEND: uitslag.xsd_valid}
+    return tuple(laag for laag in LAGEN if gedraaid[laag])
+
+
+def _geclaimd(session: Session, row: Bericht) -> bool:
+    """Whether (afzender, berichtcode, identificatie) was accepted before: the writer's TR056 claim, which
+    outlives the facts the cross rule reads (IWMO_BEWAARTERMIJN_FEITEN_DAGEN)."""
+    return session.scalar(select(IdentificatieClaim.bericht_id).where(
+        IdentificatieClaim.afzender == row.afzender, IdentificatieClaim.berichtcode == row.berichtcode,
+        IdentificatieClaim.identificatie == row.identificatie)) is not None
+
+
+def _tr056() -> Finding:
+    retourcode = next(r.retourcode for r in all_cross_rules() if r.code == "TR056")
+    return Finding(code="TR056", retourcode=retourcode, locatie=("/Bericht/Header/BerichtIdentificatie/Identificatie",),
+                   melding=TR056_MELDING)
+
+
+def _eerder_ingediend(session: Session, sha256: str, actor: str) -> Bericht | None:
+    return session.scalars(select(Bericht).where(Bericht.sha256 == sha256, Bericht.submitted_by == actor)
+                           .order_by(Bericht.created_at)).first()
+
+
+def proef(session: Session, oordeel: Oordeel, *, party: str | None, actor: str,
+          cross_rules: CrossRules | None) -> Proef:
+    """The verdict submitting would give. `party`: the caller's party, None for an administrator (who cannot
+    submit; the verdict is then the one the message would get from its own sender, without the sender check).
+    `actor`: how the store names the submitter. `session` is only read from."""
+    lagen = _lagen(oordeel, party)
+    weigering = afzender_weigering(oordeel, party) if party is not None else None
+    if weigering is None and party is not None and (dubbel := _eerder_ingediend(session, oordeel.sha256, actor)):
+        return Proef(Status(dubbel.status), findings_of(dubbel), lagen, duplicaat=True)
+    try:
+        with session.no_autoflush:
+            return _beoordeel_tegen_opslag(session, oordeel, actor=actor, weigering=weigering,
+                                           cross_rules=cross_rules, lagen=lagen)
+    finally:
+        vergeet_history(session)
+        session.rollback()
+
+
+def _beoordeel_tegen_opslag(session: Session, o: Oordeel, *, actor: str, weigering: str | None,
+                            cross_rules: CrossRules | None, lagen: tuple[str, ...]) -> Proef:
+    """The writer's steps (`vastlegging._een`) on a row that never joins the session."""
+    errors = list(o.uitslag.errors)
+    root = o.root
+    if o.uitslag.xsd_valid and o.bericht is not None and cross_rules is not None and root is not None:
+        errors += cross_rules(o.bericht, root, session)
+    if weigering is not None:
+        errors.append(_afzender_fout(o, weigering))
+        return Proef(Status.REJECTED, begrens(errors), lagen)
+    row = new_row(o.data, digest=o.sha256, size=o.grootte, bericht=o.bericht, kop=o.kop, party=actor, richting="in")
+    if (vreemd := eigen_en_begrensd(row, o.bericht, actor)) is not None:
+        errors.append(vreemd)
+    verwerking = None
+    if o.bericht is not None and o.bericht.naam == DECLARATIE.naam and o.uitslag.xsd_valid and root is not None:
+        verwerking = verwerking_van(root, errors)
+    blokkerend = [] if verwerking is not None and verwerking.soort is Soort.GEDEELTELIJK else errors
+    if (not blokkerend and o.bericht and row.afzender and row.berichtcode and row.identificatie
+            and _geclaimd(session, row)):
+        errors.append(_tr056())
+        blokkerend = errors
+    return Proef(Status.REJECTED if blokkerend else Status.ACCEPTED, begrens(errors), lagen)
