@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.admin import gesprek, partners, sessie, uitleg
+from gateway.admin import gesprek, partners, sessie
 from gateway.ingest import beslissing
 from gateway.ingest.declaratie import ANTWOORD, DECLARATIE
 from gateway.messages import retour
-from gateway.messages.declaratie_antwoord import RETOURCODES_323, VOLLEDIG_TOEGEKEND
+from gateway.messages.declaratie_antwoord import VOLLEDIG_TOEGEKEND
 from gateway.messages.declaratie_antwoord import Status as Uitkomst
+from gateway.standard.codelijsten import RETOURCODES_323, betekenis
 from gateway.store.lifecycle import Status
 from gateway.store.models import Bericht, DeclaratieVerwerking, Feit
 from gateway.validation.cross.history import sleutel
@@ -92,7 +93,7 @@ class Declaratieweergave:
 
 
 def afwijscodes() -> list[tuple[str, str]]:
-    return [(c, uitleg.betekenis(c)) for c in AFWIJSCODES]
+    return [(c, betekenis(c)) for c in AFWIJSCODES]
 
 
 def beslisser_fout(b: sessie.Beheerder, gemeente: str | None, identiteit: Collection[str],

@@ -43,6 +43,7 @@ from gateway.admin.xmlweergave import masker
 from gateway.identiteit import key_hash, key_prefix
 from gateway.ingest import beslissing
 from gateway.standard import catalogue
+from gateway.standard.codelijsten import betekenis
 from gateway.store import audit
 from gateway.store.apikeys import authenticate
 from gateway.store.db import make_session_factory
@@ -53,7 +54,7 @@ from gateway.transport.routing import RouteringFout, Routeringstabel, laad
 
 HIER = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HIER / "templates"))
-templates.env.globals.update(masker=masker, betekenis=uitleg.betekenis, omschrijving=detail.omschrijving)
+templates.env.globals.update(masker=masker, betekenis=betekenis, omschrijving=detail.omschrijving)
 templates.env.filters["euro"] = lambda cent: "" if cent is None else f"€ {cent / 100:,.2f}".replace(",", "X") \
     .replace(".", ",").replace("X", ".")
 templates.env.filters["tijd"] = lambda t: "" if t is None else t.strftime("%d-%m-%Y %H:%M:%S")

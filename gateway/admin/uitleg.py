@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from gateway.standard.codelijsten import WJ001
+from gateway.standard.codelijsten import WJ001, betekenis
 
 # Codes the gateway gives before any rule could run (see README: validate --json).
 ALGEMEEN: dict[str, tuple[str, str]] = {
@@ -44,12 +44,6 @@ def _regels() -> dict[str, tuple[str, str, str]]:
     for c in all_cross_rules():
         regels.setdefault(c.code, (c.retourcode, c.omschrijving, c.melding))
     return regels
-
-
-def betekenis(retourcode: str | None) -> str:
-    if not retourcode:
-        return ""
-    return WJ001.get(retourcode, f"Retourcode {retourcode} (zie codelijst WJ001).")
 
 
 def uitleg(code: str, retourcode: str | None, melding: str) -> Uitleg:

@@ -81,6 +81,10 @@ class Inzending(BaseModel):
     status: str = Field(description="accepted of rejected (bij een duplicaat: de status van het opgeslagen bericht)")
     duplicaat: bool = Field(description="true als exact dezelfde bytes eerder door deze partij zijn ingediend")
     errors: list[Fout] = Field(description="De bevindingen; leeg bij een bericht zonder fouten")
+    opgesteld_door_gateway: bool = Field(default=False, description=(
+        "true: een eigen WMO325 op een WMO323 die de gateway kent, door de gateway opnieuw opgesteld uit de "
+        "beslissing erin (dezelfde bouwer als POST /api/v1/berichten/{id}/declaratie-antwoord) met uw "
+        "BerichtIdentificatie; `id` is het opgeslagen, opgestelde bericht"))
     links: Links
 
 

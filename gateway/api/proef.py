@@ -16,15 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.models import LAGEN
-from gateway.ingest.declaratie import DECLARATIE, Soort, verwerking_van
 from gateway.ingest.oordeel import Oordeel
-from gateway.ingest.vastlegging import TR056_MELDING, CrossRules
+from gateway.ingest.vastlegging import CrossRules, claims_van, tegen_opslag
 from gateway.standard import catalogue
 from gateway.store.history import vergeet_history
 from gateway.store.lifecycle import Status
-from gateway.store.models import Bericht, IdentificatieClaim
-from gateway.store.repository import AFZENDER, eigen_en_begrensd, findings_of, new_row
-from gateway.validation.cross.registry import all_cross_rules
+from gateway.store.models import Bericht
+from gateway.store.repository import AFZENDER, findings_of
 from gateway.validation.findings import Finding, begrens
 
 XML, XSD, REGELS, AFZENDER_LAAG, BEROVERSTIJGEND = LAGEN
@@ -62,20 +60,6 @@ def _lagen(oordeel: Oordeel, party: str | None) -> tuple[str, ...]:
     return tuple(laag for laag in LAGEN if gedraaid[laag])
 
 
-def _geclaimd(session: Session, row: Bericht) -> bool:
-    """Whether (afzender, berichtcode, identificatie) was accepted before: the writer's TR056 claim, which
-    outlives the facts the cross rule reads (IWMO_BEWAARTERMIJN_FEITEN_DAGEN)."""
-    return session.scalar(select(IdentificatieClaim.bericht_id).where(
-        IdentificatieClaim.afzender == row.afzender, IdentificatieClaim.berichtcode == row.berichtcode,
-        IdentificatieClaim.identificatie == row.identificatie)) is not None
-
-
-def _tr056() -> Finding:
-    retourcode = next(r.retourcode for r in all_cross_rules() if r.code == "TR056")
-    return Finding(code="TR056", retourcode=retourcode, locatie=("/Bericht/Header/BerichtIdentificatie/Identificatie",),
-                   melding=TR056_MELDING)
-
-
 def _eerder_ingediend(session: Session, sha256: str, actor: str) -> Bericht | None:
     return session.scalars(select(Bericht).where(Bericht.sha256 == sha256, Bericht.submitted_by == actor)
                            .order_by(Bericht.created_at)).first()
@@ -101,23 +85,12 @@ def proef(session: Session, oordeel: Oordeel, *, party: str | None, actor: str,
 
 def _beoordeel_tegen_opslag(session: Session, o: Oordeel, *, actor: str, weigering: str | None,
                             cross_rules: CrossRules | None, lagen: tuple[str, ...]) -> Proef:
-    """The writer's steps (`vastlegging._een`) on a row that never joins the session."""
-    errors = list(o.uitslag.errors)
-    root = o.root
-    if o.uitslag.xsd_valid and o.bericht is not None and cross_rules is not None and root is not None:
-        errors += cross_rules(o.bericht, root, session)
-    if weigering is not None:
+    """The writer's verdict (`vastlegging.tegen_opslag`) on a row that never joins the session."""
+    if weigering is not None:  # submit refuses before writing: the cross rules still say what else is wrong
+        errors = list(o.uitslag.errors)
+        if o.uitslag.xsd_valid and o.bericht is not None and cross_rules is not None and o.root is not None:
+            errors += cross_rules(o.bericht, o.root, session)
         errors.append(_afzender_fout(o, weigering))
         return Proef(Status.REJECTED, begrens(errors), lagen)
-    row = new_row(o.data, digest=o.sha256, size=o.grootte, bericht=o.bericht, kop=o.kop, party=actor, richting="in")
-    if (vreemd := eigen_en_begrensd(row, o.bericht, actor)) is not None:
-        errors.append(vreemd)
-    verwerking = None
-    if o.bericht is not None and o.bericht.naam == DECLARATIE.naam and o.uitslag.xsd_valid and root is not None:
-        verwerking = verwerking_van(root, errors)
-    blokkerend = [] if verwerking is not None and verwerking.soort is Soort.GEDEELTELIJK else errors
-    if (not blokkerend and o.bericht and row.afzender and row.berichtcode and row.identificatie
-            and _geclaimd(session, row)):
-        errors.append(_tr056())
-        blokkerend = errors
-    return Proef(Status.REJECTED if blokkerend else Status.ACCEPTED, begrens(errors), lagen)
+    u = tegen_opslag(session, o, party=actor, claims=claims_van(session, [o]), cross_rules=cross_rules)
+    return Proef(Status.REJECTED if u.blokkerend else Status.ACCEPTED, begrens(u.errors), lagen)

@@ -109,13 +109,24 @@ def _antwoord(model: type, voorbeeld: dict[str, Any], beschrijving: str) -> dict
         "retourcode, locatie, melding); het retourbericht staat achter `links.retour`. 200 met `duplicaat: true`: "
         "dezelfde bytes waren al door deze partij ingediend; het antwoord is het opgeslagen bericht. JSON dat geen "
         "geldig bericht oplevert wordt geweigerd (422) met dezelfde lijst bevindingen, zonder iets op te slaan. "
-        "Een beheerderssleutel dient niets in (403)."),
+        "Een beheerderssleutel dient niets in (403).\n\n"
+        "Een eigen WMO325 (XML of JSON) op een WMO323 die de gateway voor uw gemeente ontving en die nog op uw "
+        "beslissing wacht, slaat de gateway niet op zoals geschreven: hij leest er de beslissing uit (de afgewezen "
+        "prestaties en cliënten met hun retourcodes) en stelt het WMO325 opnieuw op met dezelfde bouwer als "
+        "POST /api/v1/berichten/{id}/declaratie-antwoord, met uw BerichtIdentificatie. Zo kloppen "
+        "TotaalToegekendBedrag, 8001, 0200 en 0233 en staan de technische afwijzingen van de gateway erin. Het "
+        "antwoord (201) noemt dan het opgestelde bericht, met `opgesteld_door_gateway: true`; zijn `antwoord_op` "
+        "is de WMO323. Een WMO325 op een al beantwoorde declaratie is een 409; een beslissing die geen geldig WMO325 oplevert (een "
+        "ReferentieNummer dat niet in de WMO323 staat, een code die geen WMO323 kan beantwoorden) een 422 met de "
+        "plaats in uw bericht, en dan wordt niets opgeslagen. Een WMO325 op een WMO323 die de gateway niet kent, "
+        "of met een afwijzing in de Header of de Declaratie-klasse, wordt beoordeeld en opgeslagen zoals "
+        "geschreven."),
     responses={
         201: {"description": "Het bericht is opgeslagen en beoordeeld", "content": {
             "application/json": {"example": voorbeelden.INZENDING_201}}},
         200: _antwoord(Inzending, voorbeelden.INZENDING_200,
                        "Dezelfde bytes waren al door deze partij ingediend: het opgeslagen bericht"),
-        **problem_responses(400, 403, 408, 413, 415, 422),
+        **problem_responses(400, 403, 408, 409, 413, 415, 422),
     },
 )
 async def submit(request: Request, caller: Caller, svc: Service) -> Response:

@@ -6,6 +6,7 @@ admin pages, transport inbox) applies the same ones.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -18,15 +19,19 @@ from gateway.api.models import AuditEvent, Bericht, BerichtDetail, Fout, Inzendi
 from gateway.api.observability import Metrics
 from gateway.api.problems import ProblemError
 from gateway.identiteit import Principal
+from gateway.ingest import beslissing
 from gateway.ingest.beslissing import NaAntwoord
+from gateway.ingest.declaratie import ANTWOORD
 from gateway.ingest.ontvang import Ontvanger
-from gateway.ingest.oordeel import Ingekort
-from gateway.ingest.vastlegging import CrossRules, Na
+from gateway.ingest.oordeel import Ingekort, Oordeel
+from gateway.ingest.vastlegging import CrossRules, Na, claims_van
 from gateway.messages import json_xml
+from gateway.messages.declaratie_antwoord import herbouw_uit_antwoord
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store import apikeys, queries, retentie
 from gateway.store import models as m
+from gateway.store.lifecycle import Status
 from gateway.store.repository import AFZENDER
 from gateway.validation.findings import XSD, Finding
 
@@ -88,6 +93,8 @@ class GatewayService:
         oordeel = self.ontvanger.beoordeel(data)  # parse, XSD, rules and retour: before any transaction
         if (weigering := proef.afzender_weigering(oordeel, caller.party)) is not None:
             raise ProblemError(403, weigering)
+        if (herbouwd := self._herbouw_declaratie_antwoord(oordeel, caller)) is not None:
+            return herbouwd
         received = self.ontvanger.ontvang(oordeel, party=caller.actor, na=self.na_acceptatie)
         if not received.duplicaat:
             self.metrics.berichten.labels(received.bericht or "onbekend", received.status).inc()
@@ -97,6 +104,45 @@ class GatewayService:
             id=received.id, bericht=received.bericht, status=received.status, duplicaat=received.duplicaat,
             errors=[Fout(**f.to_json()) for f in received.errors], links=_links(received.id, received.retour_id),
         )
+
+    def _herbouw_declaratie_antwoord(self, oordeel: Oordeel, caller: Principal) -> Inzending | None:
+        """A gemeente's own WMO325 on a WMO323 the gateway holds goes through the builder of
+        `POST /berichten/{id}/declaratie-antwoord`: the decision is read from it and the gateway writes the 325
+        again, so its totals and classes are right (TotaalToegekendBedrag, 8001, 0233, Client 0200) and the
+        gateway's own technical refusals are in it; the back-office's BerichtIdentificatie stays. None: judge
+        and store it as written (not a clean 325, a 323 the gateway never saw or one it cannot answer so, a
+        Header or Declaratie-class refusal, an Identificatie used before: TR056 says so then)."""
+        root, kop = oordeel.root, oordeel.kop
+        if (oordeel.bericht is None or oordeel.bericht.naam != ANTWOORD.naam or not oordeel.uitslag.xsd_valid
+                or root is None or kop is None or caller.party is None):
+            return None
+        herbouw = herbouw_uit_antwoord(root)
+        if not herbouw.alleen_prestaties_en_clienten:
+            return None
+        declaratie_identificatie = next((v for k, v in kop.sleutels if k == "DeclaratieIdentificatie"), None)
+        with self.sessions() as session:
+            declaratie = beslissing.te_herbouwen(session, gemeente=caller.party, aanbieder=kop.ontvanger,
+                                                 declaratie_identificatie=declaratie_identificatie)
+            if declaratie is None or (caller.party, kop.berichtcode, kop.identificatie) in claims_van(session, [oordeel]):
+                return None
+            declaratie_id = declaratie.id
+        try:
+            uit = beslissing.beantwoord(self.sessions, declaratie_id, partij=caller.party, actor=caller.actor,
+                                        na=self.na_uitgaand, afgewezen=herbouw.afgewezen,
+                                        client_fouten=herbouw.client_fouten, identificatie=herbouw.identificatie,
+                                        dagtekening=herbouw.dagtekening, xslt_versie=herbouw.xslt_versie)
+        except beslissing.AlBeantwoord as exc:
+            raise ProblemError(409, str(exc) + (f" Het WMO325 is /api/v1/berichten/{exc.antwoord_id}; er is niets "
+                                                "opgeslagen." if exc.antwoord_id else "")) from None
+        except beslissing.AntwoordOngeldig as exc:
+            raise ProblemError(
+                422, f"Dit {ANTWOORD.naam} beantwoordt declaratie /api/v1/berichten/{declaratie_id}, maar met deze "
+                     "beslissing is geen geldig WMO325 te maken; er is niets opgeslagen.",
+                errors=[_in_antwoord(f, herbouw.plaatsen) for f in exc.fouten]) from None
+        # The verdict, as for any submission: the built 325 passed our schema and rules (it may be queued already).
+        self.metrics.berichten.labels(ANTWOORD.naam, Status.ACCEPTED).inc()
+        return Inzending(id=uit.antwoord_id, bericht=ANTWOORD.naam, status=Status.ACCEPTED, duplicaat=False, errors=[],
+                         opgesteld_door_gateway=True, links=_links(uit.antwoord_id, None))
 
     def dry_run(self, data: bytes | Ingekort, caller: Principal) -> Validatie:
         """What `submit` would answer this caller, with nothing written (gateway/api/proef.py)."""
@@ -180,6 +226,14 @@ class GatewayService:
             if row.gelezen_at is None:
                 queries.acknowledge(session, row)
                 audit.append(session, actor=caller.actor, action="gelezen", bericht_id=row.id)
+
+
+def _in_antwoord(fout: Finding, plaatsen: dict[str, str]) -> Finding:
+    """A builder's error about a decision read from a 325, located in that 325 instead of in the decision."""
+    oud = fout.locatie[0] if fout.locatie else ""
+    if (nieuw := plaatsen.get(oud)) is None:
+        return fout
+    return dataclasses.replace(fout, locatie=(nieuw,), melding=fout.melding.replace(f"{oud}: ", f"{nieuw}: ", 1))
 
 
 def _get(session: Session, bericht_id: str) -> m.Bericht | None:

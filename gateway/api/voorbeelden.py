@@ -32,7 +32,7 @@ def _links(bericht_id: str, *, retour: bool) -> dict[str, str | None]:
 # What POST /api/v1/berichten answers on WMO315_XML, handed in by aanbieder 12345678 for the first time.
 INZENDING_201: dict[str, Any] = {
     "id": VOORBEELD_ID, "bericht": "WMO315", "status": "accepted", "duplicaat": False, "errors": [],
-    "links": _links(VOORBEELD_ID, retour=True),
+    "opgesteld_door_gateway": False, "links": _links(VOORBEELD_ID, retour=True),
 }
 # The same bytes a second time: the stored message.
 INZENDING_200: dict[str, Any] = {**INZENDING_201, "duplicaat": True}

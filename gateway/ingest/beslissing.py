@@ -28,7 +28,8 @@ from gateway.messages.declaratie_antwoord import (
 )
 from gateway.store.history import file_facts
 from gateway.store.lifecycle import Status, allowed, transition
-from gateway.store.models import Bericht, DeclaratieVerwerking, utcnow
+from gateway.store.models import Bericht, DeclaratieVerwerking, IdentificatieClaim, utcnow
+from gateway.store.repository import declaratie_van
 from gateway.store.wekker import meld_wijziging
 from gateway.transport.werkdagen import werkdagen_na
 from gateway.validation import safe_xml
@@ -80,8 +81,14 @@ def _verwerking(session: Session, row: Bericht) -> DeclaratieVerwerking:
 
 
 def beantwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: str, actor: str,
-               afgewezen: Mapping[str, Sequence[str]], na: NaAntwoord | None = None) -> Beantwoord:
-    """Build, check, store and queue the WMO325 for one WMO323 addressed to `partij` (the gemeente)."""
+               afgewezen: Mapping[str, Sequence[str]], na: NaAntwoord | None = None,
+               client_fouten: Mapping[str, Sequence[str]] | None = None, identificatie: str | None = None,
+               dagtekening: str | None = None, xslt_versie: str | None = None) -> Beantwoord:
+    """Build, check, store and queue the WMO325 for one WMO323 addressed to `partij` (the gemeente).
+
+    `client_fouten` (Bsn → codes) adds the gemeente's client-level refusals to the gateway's own. A 325 the
+    gemeente wrote itself keeps its `identificatie`, `dagtekening` and `xslt_versie` (see `te_herbouwen`); its
+    Identificatie is then claimed as any accepted message's is (TR056)."""
     with sessions() as session, session.begin():
         row = session.get(Bericht, declaratie_id) if "\x00" not in declaratie_id else None
         if row is None or row.berichttype != DECLARATIE.naam or row.richting != "in" or row.adressaat != partij:
@@ -89,13 +96,22 @@ def beantwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: s
         dv = _verwerking(session, row)
         if dv.antwoord_id is not None or dv.verwerking == "niet_verwerkt" or row.status == Status.REJECTED:
             raise AlBeantwoord(dv.antwoord_id)
+        technisch = oordeel_uit_json(dv.technisch)
+        clienten: dict[str, tuple[str, ...]] = dict(technisch.client_fouten)
+        for sleutel, codes in (client_fouten or {}).items():  # the gateway's codes first, as for prestaties
+            clienten[sleutel] = (*clienten.get(sleutel, ()), *([codes] if isinstance(codes, str) else codes))
         try:
-            besluit = bouw_declaratie_antwoord(row.raw, afgewezen=afgewezen,
-                                               **oordeel_uit_json(dv.technisch).als_argumenten())  # type: ignore[arg-type]
+            besluit = bouw_declaratie_antwoord(
+                row.raw, afgewezen=afgewezen, technisch=technisch.technisch, client_fouten=clienten,
+                kop_fout=technisch.kop_fout, declaratie_fout=technisch.declaratie_fout,
+                identificatie=identificatie, dagtekening=dagtekening, xslt_versie=xslt_versie)
         except BeslissingOngeldig as exc:
             raise AntwoordOngeldig(exc.fouten) from None
         _controleer(besluit)
         antwoord = store_outgoing(session, besluit.xml, actor=actor, antwoord_op=row)
+        if identificatie is not None and antwoord.afzender and antwoord.berichtcode:
+            session.add(IdentificatieClaim(afzender=antwoord.afzender, berichtcode=antwoord.berichtcode,
+                                           identificatie=identificatie, bericht_id=antwoord.id))
         file_facts(session, antwoord.id, ANTWOORD, safe_xml.parse(besluit.xml).root)
         dv.antwoord_id, dv.beantwoord_at = antwoord.id, utcnow()
         dv.totaal_ingediend, dv.totaal_toegekend = besluit.totaal_ingediend, besluit.totaal_toegekend
@@ -107,6 +123,24 @@ def beantwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: s
         meld_wijziging(session)
         return Beantwoord(antwoord.id, row.id, besluit.totaal_ingediend, besluit.totaal_toegekend,
                           besluit.per_prestatie)
+
+
+def te_herbouwen(session: Session, *, gemeente: str, aanbieder: str | None,
+                 declaratie_identificatie: str | None) -> Bericht | None:
+    """The WMO323 that a WMO325 `gemeente` wrote itself answers, when the gateway builds that answer instead:
+    a 323 it received for `gemeente` that is answered already (`beantwoord` then refuses: 409) or awaits the
+    gemeente's decision. None for a 323 the gateway never saw (exchanged before it was installed) and for one
+    that is not processed and has no 325 yet (the header-only answer `beantwoord` does not write): such a
+    325 is judged and stored as written."""
+    row = declaratie_van(session, aanbieder=aanbieder, identificatie=declaratie_identificatie)
+    if row is None or row.richting != "in" or row.adressaat != gemeente:
+        return None
+    dv = session.scalars(select(DeclaratieVerwerking).where(DeclaratieVerwerking.bericht_id == row.id)).first()
+    if dv is not None and dv.antwoord_id is not None:
+        return row
+    if (dv is not None and dv.verwerking == "niet_verwerkt") or row.status == Status.REJECTED:
+        return None
+    return row
 
 
 def _controleer(besluit: Declaratieantwoord) -> None:

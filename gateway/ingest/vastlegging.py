@@ -99,11 +99,11 @@ def _bestaand(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[
     return gevonden
 
 
-def _claims(session: Session, aanleveringen: list[Aanlevering]) -> set[tuple[str, str, str]]:
-    """The TR056 claims already made on the group's identificaties: one query for the group. Race-free because
-    the group holds the chain's lock (SQLite: the write lock; PostgreSQL: the advisory lock) from this read to
-    its commit; the table's primary key stays as the last line of defence."""
-    ids = {k.identificatie_retour or k.identificatie for a in aanleveringen if (k := a.oordeel.kop) is not None}
+def claims_van(session: Session, oordelen: list[Oordeel]) -> set[tuple[str, str, str]]:
+    """The TR056 claims already made on these messages' identificaties: one query for a group. Race-free in
+    the writer because the group holds the chain's lock (SQLite: the write lock; PostgreSQL: the advisory
+    lock) from this read to its commit; the table's primary key stays as the last line of defence."""
+    ids = {k.identificatie_retour or k.identificatie for o in oordelen if (k := o.kop) is not None}
     ids.discard(None)
     if not ids:
         return set()
@@ -113,9 +113,50 @@ def _claims(session: Session, aanleveringen: list[Aanlevering]) -> set[tuple[str
     return {(r.afzender, r.berichtcode, r.identificatie) for r in rijen}
 
 
-def _geclaimd(claims: set[tuple[str, str, str]], row: Bericht) -> bool:
-    """Whether (afzender, berichtcode, identificatie) was accepted before or earlier in the group (TR056)."""
-    return (row.afzender or "", row.berichtcode or "", row.identificatie or "") in claims
+def _claim(row: Bericht) -> tuple[str, str, str] | None:
+    if row.afzender and row.berichtcode and row.identificatie:
+        return (row.afzender, row.berichtcode, row.identificatie)
+    return None
+
+
+@dataclass
+class Uitspraak:
+    """A judged message held against the store: its row (not yet in the session), every finding, whether the
+    message is refused, how a WMO323 is processed, and the TR056 claim it makes when accepted."""
+
+    row: Bericht
+    errors: list[Finding]
+    blokkerend: bool
+    vreemd: Finding | None = None  # the header names another sender than the party that handed it in
+    verwerking: Verwerking | None = None
+    claim: tuple[str, str, str] | None = None
+
+
+def tegen_opslag(session: Session, o: Oordeel, *, party: str, richting: str = "in",
+                 claims: set[tuple[str, str, str]], cross_rules: CrossRules | None) -> Uitspraak:
+    """What the store adds to a judged message's verdict, without writing: the cross-message rules, the sender
+    check, IV087 for a declaratie and TR056 against `claims`. The writer and the dry run (validate) share it."""
+    errors = list(o.uitslag.errors)
+    root = o.root
+    if o.uitslag.xsd_valid and o.bericht is not None and cross_rules is not None and root is not None:
+        errors += cross_rules(o.bericht, root, session)
+    row = new_row(o.data, digest=o.sha256, size=o.grootte, bericht=o.bericht, kop=o.kop, party=party,
+                  richting=richting)
+    if (vreemd := eigen_en_begrensd(row, o.bericht, party)) is not None:
+        errors.append(vreemd)
+    # A declaratie with faults only in clients or prestaties is still processed (IV087): those faults refuse
+    # their prestaties, not the message.
+    verwerking = None
+    if o.bericht is not None and o.bericht.naam == DECLARATIE.naam and o.uitslag.xsd_valid and root is not None:
+        verwerking = verwerking_van(root, errors)
+    blokkerend = bool(errors) and not (verwerking is not None and verwerking.soort is Soort.GEDEELTELIJK)
+    claim = _claim(row) if o.bericht is not None and not blokkerend else None
+    if claim is not None and claim in claims:
+        errors.append(_tr056())
+        blokkerend, claim = True, None
+        if verwerking is not None and root is not None:  # TR056 is a Header fault: not processed after all
+            verwerking = verwerking_van(root, errors)
+    return Uitspraak(row, errors, blokkerend, vreemd, verwerking, claim)
 
 
 def _duplicaat(session: Session, row: Bericht) -> Received:
@@ -143,15 +184,8 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
             a.na(session, dubbel, received)
         return received
 
-    errors = list(o.uitslag.errors)
-    root = o.root
-    if o.uitslag.xsd_valid and o.bericht is not None and cross_rules is not None and root is not None:
-        errors += cross_rules(o.bericht, root, session)
-
-    row = new_row(o.data, digest=o.sha256, size=o.grootte, bericht=o.bericht, kop=o.kop, party=a.party,
-                  richting=a.richting)
-    if (vreemd := eigen_en_begrensd(row, o.bericht, a.party)) is not None:
-        errors.append(vreemd)
+    u = tegen_opslag(session, o, party=a.party, richting=a.richting, claims=groep.claims, cross_rules=cross_rules)
+    row, errors, vreemd, verwerking, root = u.row, u.errors, u.vreemd, u.verwerking, o.root
     add_row(session, row)
     details: dict[str, object] = {"bericht": row.berichttype, "sha256": o.sha256, "grootte": o.grootte}
     if row.ingekort:  # what is kept is a prefix: its own digest lets a verifier check the stored bytes
@@ -164,29 +198,16 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
                                                      or o.bericht.naam == ANTWOORD.naam):
         session.flush()  # its heenbericht may be earlier in this very group
         link_answer(session, row)
-
-    # A declaratie with faults only in clients or prestaties is still processed (IV087): those faults refuse
-    # their prestaties, not the message.
-    verwerking = None
-    if o.bericht is not None and o.bericht.naam == DECLARATIE.naam and o.uitslag.xsd_valid and root is not None:
-        verwerking = verwerking_van(root, errors)
-    blokkerend = [] if verwerking is not None and verwerking.soort is Soort.GEDEELTELIJK else errors
-    if not blokkerend and o.bericht and row.afzender and row.berichtcode and row.identificatie:
-        if _geclaimd(groep.claims, row):
-            errors.append(_tr056())
-            blokkerend = errors
-            if verwerking is not None:  # TR056 is a Header fault: the declaratie is not processed after all
-                verwerking = verwerking_van(root, errors) if root is not None else None
-        else:
-            groep.claims.add((row.afzender, row.berichtcode, row.identificatie))
-            session.add(IdentificatieClaim(afzender=row.afzender, berichtcode=row.berichtcode,
-                                           identificatie=row.identificatie, bericht_id=row.id))
+    if u.claim is not None:
+        groep.claims.add(u.claim)
+        session.add(IdentificatieClaim(afzender=u.claim[0], berichtcode=u.claim[1], identificatie=u.claim[2],
+                                       bericht_id=row.id))
     # The verdict and the retourbericht take every finding (each class's retourcodes); what is stored and
     # answered is capped, so one hostile message cannot write or return without bound.
     bewaard = begrens(errors)
     row.bevindingen = [Bevinding(code=f.code, retourcode=f.retourcode, locatie=list(f.locatie), melding=f.melding)
                        for f in bewaard]
-    verdict = Status.REJECTED if blokkerend else Status.ACCEPTED
+    verdict = Status.REJECTED if u.blokkerend else Status.ACCEPTED
     if verdict is Status.ACCEPTED and o.bericht and root is not None:
         file_facts(session, row.id, o.bericht, root, geweigerd=verwerking.geweigerd if verwerking else (),
                    afwijzingen=verwerking.afwijzingen() if verwerking else None)
@@ -244,7 +265,8 @@ def leg_vast(session: Session, aanleveringen: list[Aanlevering], *,
     with audit.ketting(session), session.no_autoflush:
         history_van(session)  # one history for the group: later members see what earlier ones filed
         try:
-            groep = _Groep(_bestaand(session, aanleveringen), _claims(session, aanleveringen))
+            groep = _Groep(_bestaand(session, aanleveringen),
+                           claims_van(session, [a.oordeel for a in aanleveringen]))
             uitkomsten = [_een(session, a, groep, cross_rules) for a in aanleveringen]
             session.flush()
             schrijf_feiten_weg(session)

@@ -50,6 +50,7 @@ from lxml import etree
 
 from gateway.messages import retour
 from gateway.standard import catalogue
+from gateway.standard.codelijsten import RETOURCODES_323
 from gateway.validation import safe_xml
 from gateway.validation.findings import Finding
 from gateway.validation.paths import element_path, local
@@ -58,12 +59,6 @@ DECLARATIE = catalogue.get("WMO323")
 ANTWOORD = catalogue.get("WMO325")
 VOLLEDIG_TOEGEKEND = "8001"  # WJ001: Declaratie is volledig toegewezen
 
-# WJ001 codes whose Berichttypen include WMO323: the codes a 325 can give when it answers a declaratie.
-RETOURCODES_323 = frozenset({
-    "0001", "0200", "0233", "8848", "9056", "S300", "S329", "0611", "8001", "8017", "8021", "8187", "8214",
-    "9307", "9308", "9319", "9321", "9322", "9333", "9338", "9339", "9340", "9341", "9346", "9369", "9384",
-    "9387", "9388", "9389", "9390",
-})
 # Codes with a fixed meaning that the builder assigns itself; a decision names the reason, not these.
 _TOEGEKEND_DOOR_BOUWER = frozenset({retour.GEEN_OPMERKINGEN, retour.NIET_BEOORDEELD, VOLLEDIG_TOEGEKEND})
 
@@ -534,6 +529,59 @@ def beslissing_uit_antwoord(antwoord: etree._Element | etree._ElementTree | byte
                 afgewezen[prestatie.findtext(referentie, "").strip()] = prestatie_codes
     beslissing.update(afgewezen=afgewezen, client_fouten=client_fouten)
     return beslissing
+
+
+@dataclass(frozen=True)
+class Herbouw:
+    """A WMO325 written elsewhere, read so the builder can write it again from the 323 it answers: the decision
+    (as `beslissing_uit_antwoord` gives it), the 325's own BerichtIdentificatie and XsltVersie, which the rebuilt
+    325 keeps, and where each location BeslissingOngeldig may name stands in the 325 as it was written."""
+
+    afgewezen: dict[str, tuple[str, ...]]
+    client_fouten: dict[str, tuple[str, ...]]
+    kop_fout: tuple[str, ...]
+    declaratie_fout: tuple[str, ...]
+    identificatie: str | None
+    dagtekening: str | None
+    xslt_versie: str | None
+    plaatsen: dict[str, str]
+
+    @property
+    def alleen_prestaties_en_clienten(self) -> bool:
+        """No Header or Declaratie-class refusal: the 323 is (partly) processed and awaits just this decision."""
+        return not self.kop_fout and not self.declaratie_fout
+
+
+def herbouw_uit_antwoord(antwoord: etree._Element) -> Herbouw:
+    """An XSD-valid 325 read for rebuilding (see Herbouw). A 0233 on a prestatie of a client without a fault
+    of its own is kept in the decision rather than dropped (which would grant that prestatie): the builder then
+    names it, as 0233 gives no reason of refusal."""
+    besluit = beslissing_uit_antwoord(antwoord)
+    ns = f"{{{ANTWOORD.namespace}}}"
+    basis = f"{{{catalogue.BASISSCHEMA_NAMESPACE}}}"
+    afgewezen: dict[str, tuple[str, ...]] = dict(besluit["afgewezen"])  # type: ignore[call-overload]
+    client_fouten: dict[str, tuple[str, ...]] = dict(besluit["client_fouten"])  # type: ignore[call-overload]
+    plaatsen: dict[str, str] = {}
+    for client in antwoord.iterfind(f"{ns}DeclaratieAntwoord/{ns}Clienten/{ns}Client"):
+        bsn = client.findtext(f"{ns}Bsn", "").strip()
+        if bsn in client_fouten:  # the builder locates a client by position: it never repeats a Bsn
+            plaatsen.setdefault(f"client_fouten[{list(client_fouten).index(bsn) + 1}]", element_path(client))
+        for prestatie in client.iterfind(f"{ns}Prestaties/{ns}Prestatie"):
+            referentie = prestatie.findtext(f"{ns}ProductReferentie/{basis}ReferentieNummer", "").strip()
+            plaatsen.setdefault(f"afgewezen/{referentie}", element_path(prestatie))
+            if bsn not in client_fouten and referentie not in afgewezen:
+                afgewezen[referentie] = (retour.NIET_BEOORDEELD,)
+
+    def kop(pad: str) -> str | None:
+        return (antwoord.findtext(f"{ns}Header/{pad}") or "").strip() or None
+
+    return Herbouw(
+        afgewezen=afgewezen, client_fouten=client_fouten,
+        kop_fout=tuple(besluit.get("kop_fout") or ()), declaratie_fout=tuple(besluit.get("declaratie_fout") or ()),  # type: ignore[call-overload]
+        identificatie=kop(f"{ns}BerichtIdentificatie/{basis}Identificatie"),
+        dagtekening=kop(f"{ns}BerichtIdentificatie/{basis}Dagtekening"), xslt_versie=kop(f"{ns}XsltVersie"),
+        plaatsen=plaatsen,
+    )
 
 
 def geweigerde_prestaties(

@@ -32,6 +32,13 @@ REDEN_WIJZIGING_VERWIJDERD = "13"
 # WJ001 codes in a WMO325 that grant rather than refuse: a prestatie listed with only these is not refused.
 RETOURCODES_TOEGEKEND = frozenset({"0200", "8001"})
 
+# WJ001 codes whose Berichttypen include WMO323: the codes a 325 can give when it answers a declaratie.
+RETOURCODES_323 = frozenset({
+    "0001", "0200", "0233", "8848", "9056", "S300", "S329", "0611", "8001", "8017", "8021", "8187", "8214",
+    "9307", "9308", "9319", "9321", "9322", "9333", "9338", "9339", "9340", "9341", "9346", "9369", "9384",
+    "9387", "9388", "9389", "9390",
+})
+
 
 # Codelist WJ001 (retourcode), in our own words: the codes our rules give plus the general ones a console
 # user meets in retourberichten.
@@ -74,3 +81,10 @@ WJ001: dict[str, str] = {
     "9414": "De einddatum ligt vóór de einddatum van de actuele stop met dezelfde sleutel.",
     "9415": "Er is al een definitieve stop met dezelfde Bsn, ToewijzingNummer en Begindatum.",
 }
+
+
+def betekenis(retourcode: str | None) -> str:
+    """What a retourcode means (WJ001), in words a user reads next to the code."""
+    if not retourcode:
+        return ""
+    return WJ001.get(retourcode, f"Retourcode {retourcode} (zie codelijst WJ001).")

@@ -150,16 +150,21 @@ def link_answer(session: Session, row: Bericht) -> None:
                                   Bericht.identificatie == _heen_identificatie(row)).order_by(Bericht.created_at)
         ).first()
     elif b.naam == "WMO325":
-        decl = sleutel(row, "DeclaratieIdentificatie")
-        heen = session.scalars(
-            select(Bericht).where(Bericht.berichttype == "WMO323", Bericht.afzender == row.ontvanger,
-                                  Bericht.identificatie == decl).order_by(Bericht.created_at)
-        ).first()
+        heen = declaratie_van(session, aanbieder=row.ontvanger, identificatie=sleutel(row, "DeclaratieIdentificatie"))
     else:
         return
     if heen is not None:
         row.antwoord_op_id = heen.id
         row.conversatie_id = heen.conversatie_id
+
+
+def declaratie_van(session: Session, *, aanbieder: str | None, identificatie: str | None) -> Bericht | None:
+    """The WMO323 a WMO325 answers: its DeclaratieIdentificatie is the 323's Identificatie from that aanbieder
+    (the 325's Ontvanger); the first one stored, as a later one with the same Identificatie is a TR056 case."""
+    return session.scalars(
+        select(Bericht).where(Bericht.berichttype == "WMO323", Bericht.afzender == aanbieder,
+                              Bericht.identificatie == identificatie).order_by(Bericht.created_at)
+    ).first()
 
 
 def _heen_identificatie(row: Bericht) -> str | None:

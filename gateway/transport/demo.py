@@ -22,7 +22,7 @@ from typing import TextIO
 
 import httpx
 
-from gateway.standard.codelijsten import WJ001
+from gateway.standard.codelijsten import betekenis
 from gateway.transport.keten import (
     TOKEN_AANBIEDER,
     TOKEN_GEMEENTE,
@@ -58,11 +58,6 @@ STAPPEN = (
 
 class StapMislukt(Exception):
     pass
-
-
-def betekenis(retourcode: str) -> str:
-    """What a retourcode means, from codelist WJ001 (gateway.standard.codelijsten)."""
-    return WJ001.get(retourcode, "(niet in de codelijst WJ001 van de gateway)")
 
 
 def retourcodes(xml: bytes) -> list[str]:

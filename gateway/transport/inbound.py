@@ -1,5 +1,5 @@
-"""The transport's HTTP side in the API app: the GGk hub's deliveries (`POST /ggk`), the overdue-answers list
-(`GET /api/v1/achterstallig`) and its Prometheus gauge, and queueing of accepted API submissions.
+"""The transport's HTTP side in the API app: the GGk hub's deliveries (`POST /ggk`), the overdue answers'
+Prometheus gauge, and queueing of accepted API submissions (the overdue list itself: gateway/api/achterstallig.py).
 
 `POST /ggk` is closed unless the caller authenticates (gateway/transport/toegang.py: the hub's token, a
 partner's token or client certificate); an unauthenticated delivery, or one for a zender the caller may not
@@ -11,20 +11,14 @@ and gets the same answer.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from lxml import etree
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.api.deps import principal
-from gateway.api.problems import PROBLEM_RESPONSES
-from gateway.identiteit import Principal
 from gateway.ingest.vastlegging import Received
 from gateway.settings import Settings
 from gateway.store.lifecycle import Status, transition
@@ -34,7 +28,7 @@ from gateway.transport.adapter import Ontvangen
 from gateway.transport.ontvangst import Aankomst, Inbox, verzender_van
 from gateway.transport.outbox import plan_als_nodig
 from gateway.transport.routing import Routeringstabel, laad, leeg
-from gateway.transport.watchdog import AchterstalligCollector, achterstallig
+from gateway.transport.watchdog import AchterstalligCollector
 from gateway.validation.findings import TRANSPORT_CODES
 
 log = logging.getLogger("gateway.transport.inbound")
@@ -158,19 +152,6 @@ class TransportIngang:
 
 # -- HTTP --------------------------------------------------------------------------------------------------
 
-class AchterstalligAntwoord(BaseModel):
-    id: str
-    bericht: str
-    identificatie: str | None
-    verzender: str | None
-    adressaat: str | None
-    verzonden_op: dt.date
-    verwacht: str = Field(description="het bericht dat had moeten komen: retourbericht of WMO325")
-    regel: str = Field(description="OP090 (retourbericht, 3 werkdagen) of OP090x4 (WMO325, 10 werkdagen)")
-    uiterlijk: dt.date
-    werkdagen_te_laat: int
-
-
 def _ingang(request: Request) -> TransportIngang:
     return request.app.state.transport
 
@@ -222,20 +203,6 @@ def _feiten(request: Request, regels: toegang.Toegangsregels) -> toegang.Verzoek
         tls_zonder_onderwerp=not tls and request.scope.get("scheme") == "https",
         proxy_kop=request.headers.get(regels.proxy_kop) if regels.proxy_kop else None,
     )
-
-
-@router.get("/api/v1/achterstallig", tags=["transport"], response_model=list[AchterstalligAntwoord],
-            responses=PROBLEM_RESPONSES,
-            summary="Verzonden heenberichten waarvan het retourbericht of de WMO325 te laat is (OP090, OP090x4)")
-def lijst_achterstallig(request: Request, caller: Annotated[Principal, Depends(principal)]
-                        ) -> list[AchterstalligAntwoord]:
-    ingang = _ingang(request)
-    with ingang.sessions() as session:
-        rijen = achterstallig(session, partij=None if caller.admin else caller.party)
-    return [AchterstalligAntwoord(id=a.bericht_id, bericht=a.bericht, identificatie=a.identificatie,
-                                  verzender=a.verzender, adressaat=a.adressaat, verzonden_op=a.verzonden_op,
-                                  verwacht=a.verwacht, regel=a.regel, uiterlijk=a.uiterlijk,
-                                  werkdagen_te_laat=a.werkdagen_te_laat) for a in rijen]
 
 
 def install(app: FastAPI) -> None:

@@ -18,7 +18,9 @@ from gateway.validation.findings import maskeer_cijferreeksen
 
 # The position lxml appends to its message; the position itself comes from `exc.position`.
 _POSITIE = re.compile(r", line \d+, column \d+$")
-_MISMATCH = re.compile(r"Opening and ending tag mismatch: (?P<open>\S+) line (?P<regel>\d+) and (?P<sluit>\S+)")
+# libxml2 writes "unparsable" where it could not read the end tag's name: that is no name to show.
+_MISMATCH = re.compile(r"Opening and ending tag mismatch: (?P<open>\S+) line (?P<regel>\d+) and "
+                       r"(?P<sluit>(?!unparsable\b)\S+)")
 _NIET_AF = re.compile(r"Premature end of data in tag (?P<tag>\S+) line (?P<regel>\d+)")
 _START_TAG = re.compile(r"Couldn't find end of Start Tag (?P<tag>\S+)")
 _PREFIX = re.compile(r"Namespace prefix (?P<prefix>\S+) (?:on|for) (?P<tag>\S+) is not defined")
@@ -35,29 +37,15 @@ def _naam(tekst: str) -> str:
     return maskeer_cijferreeksen(tekst)
 
 
-def _uit(patroon: re.Pattern[str], bericht: str) -> dict[str, str] | None:
-    m = patroon.search(bericht)
-    return {k: _naam(v) for k, v in m.groupdict().items()} if m else None
+def _ingevuld(patroon: re.Pattern[str], met: str, zonder: str) -> Callable[[str], str]:
+    """`met` with the names libxml2's message quotes filled in ({tag}, {regel}, ...), or `zonder` when the message
+    does not have them."""
 
+    def tekst(bericht: str) -> str:
+        m = patroon.search(bericht)
+        return met.format_map({k: _naam(v) for k, v in m.groupdict().items()}) if m else zonder
 
-def _mismatch(bericht: str) -> str:
-    d = _uit(_MISMATCH, bericht)
-    if d is None or d["sluit"] == "unparsable":
-        return "Een eindtag past niet bij het element dat open staat. Sluit elk element af met zijn eigen eindtag."
-    return (f"De eindtag </{d['sluit']}> past niet bij het element <{d['open']}> dat op regel {d['regel']} is "
-            f"geopend. Sluit <{d['open']}> af met </{d['open']}> voordat een ander element sluit.")
-
-
-def _niet_af(bericht: str) -> str:
-    d = _uit(_NIET_AF, bericht)
-    waar = f"element <{d['tag']}> (geopend op regel {d['regel']})" if d else "een element"
-    return f"Het bericht houdt op terwijl {waar} nog open staat. Is het bericht volledig? Sluit elk element af."
-
-
-def _start_tag(bericht: str) -> str:
-    d = _uit(_START_TAG, bericht)
-    tag = f"De tag <{d['tag']}" if d else "Een tag"
-    return f"{tag} is niet met '>' afgesloten. Sluit de tag af met '>' (of '/>' voor een leeg element)."
+    return tekst
 
 
 def _naam_verwacht(bericht: str) -> str:
@@ -69,24 +57,12 @@ def _naam_verwacht(bericht: str) -> str:
     return f"Na een '<' volgt geen geldige elementnaam. {_TEKEN_ESCAPEN}"
 
 
-def _prefix(bericht: str) -> str:
-    d = _uit(_PREFIX, bericht)
-    if d is None:
-        return "Een namespacevoorvoegsel is niet gedeclareerd. Declareer het met xmlns:voorvoegsel=\"…\"."
-    return (f"Het namespacevoorvoegsel {d['prefix']}: van <{d['tag']}> is niet gedeclareerd. Declareer het met "
-            f"xmlns:{d['prefix']}=\"…\" of gebruik het voorvoegsel van het berichtschema.")
-
-
-def _entiteit(bericht: str) -> str:
-    d = _uit(_ENTITEIT, bericht)
-    wat = f"&{d['naam']};" if d else "Een entiteit"
-    return f"De entiteit {wat} bestaat niet (iWmo-berichten kennen geen DTD). {_TEKEN_ESCAPEN}"
-
-
-def _dubbel_attribuut(bericht: str) -> str:
-    d = _uit(_ATTRIBUUT, bericht)
-    wat = f"Het attribuut {d['naam']}" if d else "Een attribuut"
-    return f"{wat} staat twee keer op hetzelfde element. Laat er één staan."
+_entiteit = _ingevuld(
+    _ENTITEIT,
+    f"De entiteit &{{naam}}; bestaat niet (iWmo-berichten kennen geen DTD). {_TEKEN_ESCAPEN}",
+    f"Een entiteit bestaat niet (iWmo-berichten kennen geen DTD). {_TEKEN_ESCAPEN}")
+_dubbel_attribuut = _ingevuld(_ATTRIBUUT, "Het attribuut {naam} staat twee keer op hetzelfde element. Laat er één staan.",
+                              "Een attribuut staat twee keer op hetzelfde element. Laat er één staan.")
 
 
 def _vast(tekst: str) -> Callable[[str], str]:
@@ -100,12 +76,27 @@ _TEKSTEN: dict[str, Callable[[str], str]] = {
     "ERR_DOCUMENT_START": _vast("Het bericht begint niet met een XML-element ('<' verwacht)."),
     "ERR_DOCUMENT_END": _vast("Na het einde van het rootelement staat nog inhoud. Een bericht heeft precies één "
                               "rootelement (Bericht); verwijder wat erna komt."),
-    "ERR_TAG_NAME_MISMATCH": _mismatch,
-    "ERR_TAG_NOT_FINISHED": _niet_af,
-    "ERR_GT_REQUIRED": _start_tag,
+    "ERR_TAG_NAME_MISMATCH": _ingevuld(
+        _MISMATCH,
+        "De eindtag </{sluit}> past niet bij het element <{open}> dat op regel {regel} is geopend. Sluit <{open}> "
+        "af met </{open}> voordat een ander element sluit.",
+        "Een eindtag past niet bij het element dat open staat. Sluit elk element af met zijn eigen eindtag."),
+    "ERR_TAG_NOT_FINISHED": _ingevuld(
+        _NIET_AF,
+        "Het bericht houdt op terwijl element <{tag}> (geopend op regel {regel}) nog open staat. Is het bericht "
+        "volledig? Sluit elk element af.",
+        "Het bericht houdt op terwijl een element nog open staat. Is het bericht volledig? Sluit elk element af."),
+    "ERR_GT_REQUIRED": _ingevuld(
+        _START_TAG,
+        "De tag <{tag} is niet met '>' afgesloten. Sluit de tag af met '>' (of '/>' voor een leeg element).",
+        "Een tag is niet met '>' afgesloten. Sluit de tag af met '>' (of '/>' voor een leeg element)."),
     "ERR_LTSLASH_REQUIRED": _vast("Hier wordt een eindtag ('</') verwacht. Sluit elk element af."),
     "ERR_NAME_REQUIRED": _naam_verwacht,
-    "NS_ERR_UNDEFINED_NAMESPACE": _prefix,
+    "NS_ERR_UNDEFINED_NAMESPACE": _ingevuld(
+        _PREFIX,
+        "Het namespacevoorvoegsel {prefix}: van <{tag}> is niet gedeclareerd. Declareer het met "
+        "xmlns:{prefix}=\"…\" of gebruik het voorvoegsel van het berichtschema.",
+        "Een namespacevoorvoegsel is niet gedeclareerd. Declareer het met xmlns:voorvoegsel=\"…\"."),
     "ERR_UNDECLARED_ENTITY": _entiteit,
     "WAR_UNDECLARED_ENTITY": _entiteit,
     "ERR_ENTITYREF_SEMICOL_MISSING": _vast(f"Een entiteit (zoals &amp;) mist de afsluitende ';'. {_TEKEN_ESCAPEN}"),

@@ -136,34 +136,37 @@ def _facetwaarde(detail: str) -> str:
     return getallen[-1] if getallen else "?"
 
 
+# Per facet, as libxml2 names it in its message ("facet 'maxLength'") and in its error type
+# (SCHEMAV_CVC_MAXLENGTH_VALID): what to do, {n} being the facet's value.
+_FACET_ADVIES: dict[str, str] = {
+    "maxLength": "Kort de waarde in tot ten hoogste {n} tekens.",
+    "minLength": "Vul een waarde in van minstens {n} tekens.",
+    "length": "De waarde moet precies {n} tekens lang zijn.",
+    "pattern": "Vul een waarde in die het formaat van dit element volgt (het patroon hierboven).",
+    "enumeration": "Kies een code uit de codelijst van dit element.",
+    "maxInclusive": "Gebruik een waarde van ten hoogste {n}.",
+    "minInclusive": "Gebruik een waarde van minstens {n}.",
+    "maxExclusive": "Gebruik een waarde kleiner dan {n}.",
+    "minExclusive": "Gebruik een waarde groter dan {n}.",
+    "totalDigits": "Gebruik ten hoogste {n} cijfers.",
+    "fractionDigits": "Gebruik ten hoogste {n} cijfers achter de komma.",
+}
+
+
+def _facet(soort: str, detail: str) -> str | None:
+    return next((f for f in _FACET_ADVIES if soort == f"SCHEMAV_CVC_{f.upper()}_VALID" or f"facet '{f}'" in detail),
+                None)
+
+
 def _advies(soort: str, detail: str) -> str:
     """What to do, for the kind of XSD error (`_LogEntry.type_name`): each facet its own advice, so a value that
     is too long never hears about empty elements."""
     leeg = bool(_LEGE_WAARDE.search(detail))
-    if soort == "SCHEMAV_CVC_MAXLENGTH_VALID" or "facet 'maxLength'" in detail:
-        return f"Kort de waarde in tot ten hoogste {_facetwaarde(detail)} tekens."
-    if soort == "SCHEMAV_CVC_MINLENGTH_VALID" or "facet 'minLength'" in detail:
-        if "length of '0'" in detail:
+    facet = _facet(soort, detail)
+    if facet is not None:
+        if (leeg and facet in ("pattern", "enumeration")) or (facet == "minLength" and "length of '0'" in detail):
             return _LEEG
-        return f"Vul een waarde in van minstens {_facetwaarde(detail)} tekens."
-    if soort == "SCHEMAV_CVC_LENGTH_VALID" or "facet 'length'" in detail:
-        return f"De waarde moet precies {_facetwaarde(detail)} tekens lang zijn."
-    if soort == "SCHEMAV_CVC_PATTERN_VALID" or "facet 'pattern'" in detail:
-        return _LEEG if leeg else "Vul een waarde in die het formaat van dit element volgt (het patroon hierboven)."
-    if soort == "SCHEMAV_CVC_ENUMERATION_VALID" or "facet 'enumeration'" in detail:
-        return _LEEG if leeg else "Kies een code uit de codelijst van dit element."
-    if soort == "SCHEMAV_CVC_MAXINCLUSIVE_VALID" or "facet 'maxInclusive'" in detail:
-        return f"Gebruik een waarde van ten hoogste {_facetwaarde(detail)}."
-    if soort == "SCHEMAV_CVC_MININCLUSIVE_VALID" or "facet 'minInclusive'" in detail:
-        return f"Gebruik een waarde van minstens {_facetwaarde(detail)}."
-    if soort == "SCHEMAV_CVC_MAXEXCLUSIVE_VALID" or "facet 'maxExclusive'" in detail:
-        return f"Gebruik een waarde kleiner dan {_facetwaarde(detail)}."
-    if soort == "SCHEMAV_CVC_MINEXCLUSIVE_VALID" or "facet 'minExclusive'" in detail:
-        return f"Gebruik een waarde groter dan {_facetwaarde(detail)}."
-    if soort == "SCHEMAV_CVC_TOTALDIGITS_VALID" or "facet 'totalDigits'" in detail:
-        return f"Gebruik ten hoogste {_facetwaarde(detail)} cijfers."
-    if soort == "SCHEMAV_CVC_FRACTIONDIGITS_VALID" or "facet 'fractionDigits'" in detail:
-        return f"Gebruik ten hoogste {_facetwaarde(detail)} cijfers achter de komma."
+        return _FACET_ADVIES[facet].format(n=_facetwaarde(detail))
     if "is not a valid value of the" in detail:
         if leeg:
             return _LEEG

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -23,24 +18,12 @@ from gateway.messages.declaratie_antwoord import beslissing_uit_antwoord
 from gateway.store.models import Bericht
 from gateway.validation.validator import validate
 from tests.admin.omgeving import Omgeving, bouw, lever_wachtrij_af, open_declaratie
+from tests.chromium import MARKS, chromium, sync_api
+from tests.serveproces import gateway_proces
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need /usr/bin/chromium (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+pytestmark = MARKS
 
 SCREENSHOTS = os.environ.get("IWMO_SCREENSHOTS")
-
-
-def _vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -49,37 +32,18 @@ def omgeving(tmp_path_factory: pytest.TempPathFactory) -> Omgeving:
 
 
 @pytest.fixture(scope="module")
-def server(omgeving: Omgeving) -> Iterator[str]:
-    poort = _vrije_poort()
-    env = {**os.environ, "IWMO_DATABASE_URL": omgeving.url, "IWMO_ADMIN_SECRET": omgeving.settings.admin_secret or "",
-           "IWMO_ROUTES_FILE": omgeving.settings.routes_file}
-    proces = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port", str(poort)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    basis = f"http://127.0.0.1:{poort}"
-    try:
-        einde = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{basis}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proces.poll() is None, proces.stderr.read().decode() if proces.stderr else "server stopped"
-            assert time.monotonic() < einde, "server did not become ready"
-            time.sleep(0.2)
-        yield basis
-    finally:
-        proces.terminate()
-        _, fout = proces.communicate(timeout=30)
-    assert "207416035" not in fout.decode()  # the demo client's BSN never reaches the log
+def server(omgeving: Omgeving, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = {"IWMO_DATABASE_URL": omgeving.url, "IWMO_ADMIN_SECRET": omgeving.settings.admin_secret or "",
+                "IWMO_ROUTES_FILE": omgeving.settings.routes_file}
+    with gateway_proces(["serve"], map_=tmp_path_factory.mktemp("serve"), settings=settings, pad="/ready") as s:
+        yield s.base
+    assert "207416035" not in s.uitvoer()  # the demo client's BSN never reaches the log
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _nieuwe_pagina(browser: sync_api.Browser) -> sync_api.Page:

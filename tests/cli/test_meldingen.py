@@ -52,6 +52,17 @@ def test_an_error_type_without_a_text_of_its_own_gets_the_dutch_fallback() -> No
     assert not ENGELS.search(parsefouten.ONBEKEND)
 
 
+@pytest.mark.parametrize(("soort", "begin"), [
+    ("ERR_UNDECLARED_ENTITY", "Een entiteit bestaat niet"),
+    ("ERR_TAG_NAME_MISMATCH", "Een eindtag past niet"),
+    ("ERR_GT_REQUIRED", "Een tag is niet met '>' afgesloten"),
+    ("NS_ERR_UNDEFINED_NAMESPACE", "Een namespacevoorvoegsel is niet gedeclareerd"),
+    ("ERR_ATTRIBUTE_REDEFINED", "Een attribuut staat twee keer"),
+])
+def test_a_message_without_the_names_gets_a_whole_dutch_sentence_without_them(soort: str, begin: str) -> None:
+    assert parsefouten.beschrijving(getattr(etree.ErrorTypes, soort), "iets anders").startswith(begin)
+
+
 def test_every_mapped_error_type_exists_in_libxml2() -> None:
     # A misspelt name would never match and silently fall back.
     assert all(hasattr(etree.ErrorTypes, naam) for naam in parsefouten._TEKSTEN)

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,15 +21,10 @@ import pytest
 
 from gateway.transport import envelope
 from tests.hub.conftest import AANBIEDER, AFLEVER_TOKEN, GEMEENTE, TOKENS, auth, payload_voor
+from tests.serveproces import vrije_poort
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wacht(voorwaarde: Callable[[], bool], seconden: float = 20.0) -> None:
@@ -117,7 +111,7 @@ class Hubproces:
 
 @pytest.fixture
 def opstelling(tmp_path: Path) -> Iterator[tuple[Hubproces, Gemeenteserver]]:
-    gemeente = Gemeenteserver(_vrije_poort())
+    gemeente = Gemeenteserver(vrije_poort())
     config = tmp_path / "hub.toml"
     config.write_text(f"""
 [[gemeente]]
@@ -135,7 +129,7 @@ interval_s = 0.05
 basis_s = 0.05
 max_s = 0.2
 """, encoding="utf-8")
-    hub = Hubproces(_vrije_poort(), config, f"sqlite:///{tmp_path / 'hub.db'}")
+    hub = Hubproces(vrije_poort(), config, f"sqlite:///{tmp_path / 'hub.db'}")
     hub.start()
     yield hub, gemeente
     hub.stop()

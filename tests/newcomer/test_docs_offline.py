@@ -6,69 +6,29 @@ from what the gateway serves itself (scripts, stylesheet, the OpenAPI document) 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.reference import REPO
+from tests.chromium import MARKS, chromium, sync_api
+from tests.serveproces import gateway_proces
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need /usr/bin/chromium (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
-
-
-def _vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     map_ = tmp_path_factory.mktemp("docs")
-    poort = _vrije_poort()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("IWMO_")}, "PYTHONPATH": str(REPO),
-           "IWMO_DATABASE_URL": f"sqlite:///{map_ / 'gw.db'}"}
-    proces = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port", str(poort)], cwd=map_,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    basis = f"http://127.0.0.1:{poort}"
-    try:
-        einde = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{basis}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proces.poll() is None, proces.stderr.read().decode() if proces.stderr else "server stopped"
-            assert time.monotonic() < einde, "server did not start"
-            time.sleep(0.2)
-        yield basis
-    finally:
-        proces.terminate()
-        proces.communicate(timeout=30)
+    with gateway_proces(["serve"], map_=map_, settings={"IWMO_DATABASE_URL": f"sqlite:///{map_ / 'gw.db'}"}) as s:
+        yield s.base
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import httpx
 import pytest
 
 from tests.reference import REPO
+from tests.serveproces import gateway_proces, vrije_poort
 
 # Logs every call; `-c` (the "am I a venv's python?" question) answers no; `-m venv DIR` makes DIR/bin/python
 # (FAKE_VENV=fail: fails the way Debian's python3 does without python3-venv, leaving a half-made folder).
@@ -129,36 +128,12 @@ def test_without_python3_venv_the_script_says_what_to_install(kloon: Path) -> No
 # -- --port reaches the server, and the image's health check asks it ------------------------------------------
 
 
-def _vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """`iwmo-gateway serve --demo --port N` as scripts/run starts it, in an empty folder (its own var/)."""
     map_ = tmp_path_factory.mktemp("serve")
-    poort = _vrije_poort()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IWMO_")}
-    env["PYTHONPATH"] = str(REPO)  # the project, however it was installed
-    proces = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--demo", "--port", str(poort)],
-                              cwd=map_, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        einde = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{poort}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proces.poll() is None, proces.stdout.read() if proces.stdout else "server stopped"
-            assert time.monotonic() < einde, "server did not answer on the chosen port"
-            time.sleep(0.2)
-        yield poort
-    finally:
-        proces.terminate()
-        proces.communicate(timeout=30)
+    with gateway_proces(["serve", "--demo"], map_=map_, seconden=90) as server:
+        yield server.poort
     assert (map_ / "var" / "iwmo-gateway.db").exists()
 
 
@@ -180,5 +155,5 @@ def test_the_images_health_check_passes_against_a_running_gateway_and_fails_with
     opdracht[0] = sys.executable
     env = {**os.environ, "IWMO_PORT": str(demo_server)}
     assert subprocess.run(opdracht, env=env, capture_output=True, timeout=30).returncode == 0
-    env["IWMO_PORT"] = str(_vrije_poort())
+    env["IWMO_PORT"] = str(vrije_poort())
     assert subprocess.run(opdracht, env=env, capture_output=True, timeout=30).returncode != 0

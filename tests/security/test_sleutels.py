@@ -7,11 +7,6 @@ code) or `--role admin|operator|viewer`; anything else is a one-line usage error
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +17,7 @@ from gateway.serve import seed_demo_sleutels
 from gateway.settings import get_settings
 from gateway.store import apikeys
 from gateway.store.models import ApiKey
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.serveproces import gateway_proces
 
 
 @pytest.fixture
@@ -104,45 +98,25 @@ def test_repeated_demo_seeding_keeps_three_active_keys_and_the_newest_work(sessi
         assert all(apikeys.authenticate(session, k) is None for k in eerste.sleutels.values())
 
 
-def _vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_demo(env: dict[str, str]) -> str:
-    """Start `iwmo-gateway serve --demo`, read its banner up to the console line, stop it; the banner."""
-    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--demo", "--port", str(_vrije_poort())],
-                            env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    regels: list[str] = []
-    deadline = time.monotonic() + 120
-    try:
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            regel = proc.stdout.readline()
-            if not regel:
-                break
-            regels.append(regel)
-            if regel.startswith("Beheerconsole"):
-                return "".join(regels)
-        raise AssertionError("serve --demo printte geen banner:\n" + "".join(regels))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def _start_demo(migrated_url: str, map_: Path) -> str:
+    """Start `iwmo-gateway serve --demo`, wait until it answers, stop it; what it printed."""
+    with gateway_proces(["serve", "--demo"], map_=map_, settings={"IWMO_DATABASE_URL": migrated_url},
+                        seconden=120) as server:
+        pass
+    uitvoer = server.uitvoer()
+    assert "Beheerconsole" in uitvoer, "serve --demo printte geen banner:\n" + uitvoer
+    return uitvoer
 
 
 def _beheerderssleutel(banner: str) -> str:
     return next(r.split()[-1] for r in banner.splitlines() if r.strip().startswith("beheerder"))
 
 
-def test_serve_demo_restarts_revoke_their_earlier_keys_and_print_working_ones(sessions, migrated_url) -> None:  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IWMO_")} | {"IWMO_DATABASE_URL": migrated_url}
-    eerste = _start_demo(env)
-    tweede = _start_demo(env)
+def test_serve_demo_restarts_revoke_their_earlier_keys_and_print_working_ones(  # type: ignore[no-untyped-def]
+    sessions, migrated_url, tmp_path: Path,
+) -> None:
+    eerste = _start_demo(migrated_url, tmp_path)
+    tweede = _start_demo(migrated_url, tmp_path)
     assert "ingetrokken" not in eerste.split("Demo-partijen", 1)[1].splitlines()[0]
     assert "de 3 demo-sleutels van een eerdere start zijn ingetrokken" in tweede
     assert len(_actief(sessions)) == 3

@@ -13,12 +13,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
-import socket
 import ssl
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +31,7 @@ from gateway.store.db import make_engine, make_session_factory
 from gateway.store.models import AuditEvent, Bericht, Ontvangst
 from gateway.transport import envelope
 from tests.msgedit import Msg
+from tests.serveproces import gateway_proces
 from tests.transport.helpers import AANBIEDER, GEMEENTE, variant
 
 ANDERE_AANBIEDER = "87654321"
@@ -178,12 +174,6 @@ def test_hub_configuration_with_a_gemeente_endpoint_requires_an_aflever_token() 
 
 # -- a real served gateway ---------------------------------------------------------------------------------
 
-def _vrije_poort() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Proces:
     base: str
@@ -195,33 +185,12 @@ class Proces:
 def _serve(tmp: Path, extra: dict[str, str], client: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=10),
            scheme: str = "http") -> Iterator[Proces]:
     """`iwmo-gateway serve` with only the given IWMO_* settings (none of the developer's). Close every client
-    before leaving: a TLS connection left open holds the shutdown for uvicorn's 30 s close_notify wait."""
+    before leaving (see gateway_proces)."""
     url = f"sqlite:///{tmp / 'served.db'}"
-    poort = _vrije_poort()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IWMO_")}
-    env |= {"IWMO_DATABASE_URL": url, "IWMO_IDENTITEIT": f'["{GEMEENTE}"]', "IWMO_PORT": str(poort),
-            "IWMO_ROUTES_FILE": str(tmp / "geen-routes.toml")} | extra
-    log = tmp / "serve.log"
-    with log.open("wb") as uit:
-        proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve"], env=env, stdout=uit,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    base = f"{scheme}://127.0.0.1:{poort}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with client() as c:
-                    if c.get(f"{base}/ready").status_code == 200:
-                        break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "server did not become ready:\n" + log.read_text()
-            time.sleep(0.2)
-        yield Proces(base, url, log)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    settings = {"IWMO_DATABASE_URL": url, "IWMO_IDENTITEIT": f'["{GEMEENTE}"]',
+                "IWMO_ROUTES_FILE": str(tmp / "geen-routes.toml")} | extra
+    with gateway_proces(["serve"], map_=tmp, settings=settings, pad="/ready", client=client, scheme=scheme) as server:
+        yield Proces(server.base, url, server.log)
 
 
 @pytest.fixture(scope="module")
