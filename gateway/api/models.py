@@ -106,6 +106,11 @@ class Validatie(BaseModel):
                                          "(binnen het bericht), afzender (is de afzender de partij van de sleutel?), "
                                          "berichtoverstijgend (regels tegen eerdere berichten in de opslag, TR056)")
     errors: list[Fout] = Field(description="Alle bevindingen, zoals indienen ze zou geven")
+    opgesteld_door_gateway: bool = Field(
+        default=False, description="true voor een WMO325 op een WMO323 die de gateway heeft: indienen laat de "
+                                   "gateway dat WMO325 opnieuw opstellen uit de beslissing erin (zoals "
+                                   "POST /berichten/{id}/declaratie-antwoord); de controles zijn die van het "
+                                   "opgestelde bericht")
 
 
 class Pagina(BaseModel):

@@ -53,7 +53,7 @@ def _afzender_fout(oordeel: Oordeel, weigering: str) -> Finding:
                    melding=f"{weigering} Indienen met deze sleutel wordt geweigerd met 403; er wordt niets opgeslagen.")
 
 
-def _lagen(oordeel: Oordeel, party: str | None) -> tuple[str, ...]:
+def lagen(oordeel: Oordeel, party: str | None) -> tuple[str, ...]:
     uitslag = oordeel.uitslag
     gedraaid = {XML: True, XSD: uitslag.bericht is not None, REGELS: uitslag.xsd_valid,
                 AFZENDER_LAAG: party is not None, BEROVERSTIJGEND: uitslag.xsd_valid}
@@ -70,14 +70,14 @@ def proef(session: Session, oordeel: Oordeel, *, party: str | None, actor: str,
     """The verdict submitting would give. `party`: the caller's party, None for an administrator (who cannot
     submit; the verdict is then the one the message would get from its own sender, without the sender check).
     `actor`: how the store names the submitter. `session` is only read from."""
-    lagen = _lagen(oordeel, party)
+    gedraaid = lagen(oordeel, party)
     weigering = afzender_weigering(oordeel, party) if party is not None else None
     if weigering is None and party is not None and (dubbel := _eerder_ingediend(session, oordeel.sha256, actor)):
-        return Proef(Status(dubbel.status), findings_of(dubbel), lagen, duplicaat=True)
+        return Proef(Status(dubbel.status), findings_of(dubbel), gedraaid, duplicaat=True)
     try:
         with session.no_autoflush:
             return _beoordeel_tegen_opslag(session, oordeel, actor=actor, weigering=weigering,
-                                           cross_rules=cross_rules, lagen=lagen)
+                                           cross_rules=cross_rules, lagen=gedraaid)
     finally:
         vergeet_history(session)
         session.rollback()

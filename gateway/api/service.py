@@ -26,7 +26,7 @@ from gateway.ingest.ontvang import Ontvanger
 from gateway.ingest.oordeel import Ingekort, Oordeel
 from gateway.ingest.vastlegging import CrossRules, Na, claims_van
 from gateway.messages import json_xml
-from gateway.messages.declaratie_antwoord import herbouw_uit_antwoord
+from gateway.messages.declaratie_antwoord import Herbouw, herbouw_uit_antwoord
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store import apikeys, queries, retentie
@@ -105,13 +105,14 @@ class GatewayService:
             errors=[Fout(**f.to_json()) for f in received.errors], links=_links(received.id, received.retour_id),
         )
 
-    def _herbouw_declaratie_antwoord(self, oordeel: Oordeel, caller: Principal) -> Inzending | None:
+    def _herbouwplan(self, oordeel: Oordeel, caller: Principal) -> tuple[Herbouw, str] | None:
         """A gemeente's own WMO325 on a WMO323 the gateway holds goes through the builder of
         `POST /berichten/{id}/declaratie-antwoord`: the decision is read from it and the gateway writes the 325
         again, so its totals and classes are right (TotaalToegekendBedrag, 8001, 0233, Client 0200) and the
-        gateway's own technical refusals are in it; the back-office's BerichtIdentificatie stays. None: judge
-        and store it as written (not a clean 325, a 323 the gateway never saw or one it cannot answer so, a
-        Header or Declaratie-class refusal, an Identificatie used before: TR056 says so then)."""
+        gateway's own technical refusals are in it; the back-office's BerichtIdentificatie stays. Returns the
+        decision and the 323's id; None: judge and store it as written (not a clean 325, a 323 the gateway never
+        saw or one it cannot answer so, a Header or Declaratie-class refusal, an Identificatie used before:
+        TR056 says so then)."""
         root, kop = oordeel.root, oordeel.kop
         if (oordeel.bericht is None or oordeel.bericht.naam != ANTWOORD.naam or not oordeel.uitslag.xsd_valid
                 or root is None or kop is None or caller.party is None):
@@ -125,32 +126,46 @@ class GatewayService:
                                                  declaratie_identificatie=declaratie_identificatie)
             if declaratie is None or (caller.party, kop.berichtcode, kop.identificatie) in claims_van(session, [oordeel]):
                 return None
-            declaratie_id = declaratie.id
+            return herbouw, declaratie.id
+
+    def _herbouw_declaratie_antwoord(self, oordeel: Oordeel, caller: Principal) -> Inzending | None:
+        if (plan := self._herbouwplan(oordeel, caller)) is None:
+            return None
+        herbouw, declaratie_id = plan
+        assert caller.party is not None
         try:
             uit = beslissing.beantwoord(self.sessions, declaratie_id, partij=caller.party, actor=caller.actor,
-                                        na=self.na_uitgaand, afgewezen=herbouw.afgewezen,
-                                        client_fouten=herbouw.client_fouten, identificatie=herbouw.identificatie,
-                                        dagtekening=herbouw.dagtekening, xslt_versie=herbouw.xslt_versie)
-        except beslissing.AlBeantwoord as exc:
-            raise ProblemError(409, str(exc) + (f" Het WMO325 is /api/v1/berichten/{exc.antwoord_id}; er is niets "
-                                                "opgeslagen." if exc.antwoord_id else "")) from None
-        except beslissing.AntwoordOngeldig as exc:
-            raise ProblemError(
-                422, f"Dit {ANTWOORD.naam} beantwoordt declaratie /api/v1/berichten/{declaratie_id}, maar met deze "
-                     "beslissing is geen geldig WMO325 te maken; er is niets opgeslagen.",
-                errors=[_in_antwoord(f, herbouw.plaatsen) for f in exc.fouten]) from None
+                                        na=self.na_uitgaand, **herbouw.als_besluit())
+        except (beslissing.AlBeantwoord, beslissing.AntwoordOngeldig) as exc:
+            raise _herbouw_probleem(exc, herbouw, declaratie_id) from None
         # The verdict, as for any submission: the built 325 passed our schema and rules (it may be queued already).
         self.metrics.berichten.labels(ANTWOORD.naam, Status.ACCEPTED).inc()
         return Inzending(id=uit.antwoord_id, bericht=ANTWOORD.naam, status=Status.ACCEPTED, duplicaat=False, errors=[],
                          opgesteld_door_gateway=True, links=_links(uit.antwoord_id, None))
 
     def dry_run(self, data: bytes | Ingekort, caller: Principal) -> Validatie:
-        """What `submit` would answer this caller, with nothing written (gateway/api/proef.py)."""
+        """What `submit` would answer this caller, with nothing written (gateway/api/proef.py). A WMO325 that
+        submitting would have rebuilt is rebuilt and checked here too, and the answer says so."""
         oordeel = self.ontvanger.beoordeel(data)
+        bericht = oordeel.bericht.naam if oordeel.bericht else None
+        if (proef.afzender_weigering(oordeel, caller.party) if caller.party else None) is None and (
+                plan := self._herbouwplan(oordeel, caller)) is not None:
+            herbouw, declaratie_id = plan
+            assert caller.party is not None
+            lagen = list(proef.lagen(oordeel, caller.party))
+            try:
+                beslissing.proef_antwoord(self.sessions, declaratie_id, partij=caller.party, **herbouw.als_besluit())
+            except (beslissing.AlBeantwoord, beslissing.AntwoordOngeldig) as exc:
+                probleem = _herbouw_probleem(exc, herbouw, declaratie_id)
+                fouten = probleem.errors or [Finding(code="BEANTWOORD", locatie=("/Bericht",), melding=probleem.detail)]
+                return Validatie(bericht=bericht, valid=False, status=Status.REJECTED, lagen=lagen,
+                                 errors=[Fout(**f.to_json()) for f in fouten], opgesteld_door_gateway=True)
+            return Validatie(bericht=bericht, valid=True, status=Status.ACCEPTED, lagen=lagen, errors=[],
+                             opgesteld_door_gateway=True)
         with self.sessions() as session:
             uitkomst = proef.proef(session, oordeel, party=caller.party, actor=caller.actor,
                                    cross_rules=self.cross_rules)
-        return Validatie(bericht=oordeel.bericht.naam if oordeel.bericht else None, valid=not uitkomst.errors,
+        return Validatie(bericht=bericht, valid=not uitkomst.errors,
                          status=uitkomst.status, duplicaat=uitkomst.duplicaat, lagen=list(uitkomst.lagen),
                          errors=[Fout(**f.to_json()) for f in uitkomst.errors])
 
@@ -250,6 +265,18 @@ def _may_read(caller: Principal, row: m.Bericht) -> bool:
 def _utc(moment: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes (stored as UTC); without an offset the value is no RFC 3339 date-time.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _herbouw_probleem(exc: Exception, herbouw: Herbouw, declaratie_id: str) -> ProblemError:
+    """What submitting a WMO325 that the builder cannot write answers: 409 when its 323 is answered, else 422."""
+    if isinstance(exc, beslissing.AlBeantwoord):
+        return ProblemError(409, str(exc) + (f" Het WMO325 is /api/v1/berichten/{exc.antwoord_id}; er is niets "
+                                             "opgeslagen." if exc.antwoord_id else ""))
+    assert isinstance(exc, beslissing.AntwoordOngeldig)
+    return ProblemError(
+        422, f"Dit {ANTWOORD.naam} beantwoordt declaratie /api/v1/berichten/{declaratie_id}, maar met deze "
+             "beslissing is geen geldig WMO325 te maken; er is niets opgeslagen.",
+        errors=[_in_antwoord(f, herbouw.plaatsen) for f in exc.fouten])
 
 
 def _links(bericht_id: str, retour_id: str | None) -> Links:

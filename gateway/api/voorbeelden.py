@@ -40,4 +40,5 @@ INZENDING_200: dict[str, Any] = {**INZENDING_201, "duplicaat": True}
 VALIDATIE_200: dict[str, Any] = {
     "bericht": "WMO315", "valid": True, "status": "accepted", "duplicaat": False,
     "lagen": ["xml", "xsd", "regels", "afzender", "berichtoverstijgend"], "errors": [],
+    "opgesteld_door_gateway": False,
 }

@@ -90,24 +90,9 @@ def beantwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: s
     gemeente wrote itself keeps its `identificatie`, `dagtekening` and `xslt_versie` (see `te_herbouwen`); its
     Identificatie is then claimed as any accepted message's is (TR056)."""
     with sessions() as session, session.begin():
-        row = session.get(Bericht, declaratie_id) if "\x00" not in declaratie_id else None
-        if row is None or row.berichttype != DECLARATIE.naam or row.richting != "in" or row.adressaat != partij:
-            raise NietGevonden(declaratie_id)
-        dv = _verwerking(session, row)
-        if dv.antwoord_id is not None or dv.verwerking == "niet_verwerkt" or row.status == Status.REJECTED:
-            raise AlBeantwoord(dv.antwoord_id)
-        technisch = oordeel_uit_json(dv.technisch)
-        clienten: dict[str, tuple[str, ...]] = dict(technisch.client_fouten)
-        for sleutel, codes in (client_fouten or {}).items():  # the gateway's codes first, as for prestaties
-            clienten[sleutel] = (*clienten.get(sleutel, ()), *([codes] if isinstance(codes, str) else codes))
-        try:
-            besluit = bouw_declaratie_antwoord(
-                row.raw, afgewezen=afgewezen, technisch=technisch.technisch, client_fouten=clienten,
-                kop_fout=technisch.kop_fout, declaratie_fout=technisch.declaratie_fout,
-                identificatie=identificatie, dagtekening=dagtekening, xslt_versie=xslt_versie)
-        except BeslissingOngeldig as exc:
-            raise AntwoordOngeldig(exc.fouten) from None
-        _controleer(besluit)
+        row, dv, besluit = _stel_op(session, declaratie_id, partij=partij, afgewezen=afgewezen,
+                                    client_fouten=client_fouten, identificatie=identificatie,
+                                    dagtekening=dagtekening, xslt_versie=xslt_versie)
         antwoord = store_outgoing(session, besluit.xml, actor=actor, antwoord_op=row)
         if identificatie is not None and antwoord.afzender and antwoord.berichtcode:
             session.add(IdentificatieClaim(afzender=antwoord.afzender, berichtcode=antwoord.berichtcode,
@@ -123,6 +108,43 @@ def beantwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: s
         meld_wijziging(session)
         return Beantwoord(antwoord.id, row.id, besluit.totaal_ingediend, besluit.totaal_toegekend,
                           besluit.per_prestatie)
+
+
+def proef_antwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: str,
+                   afgewezen: Mapping[str, Sequence[str]], client_fouten: Mapping[str, Sequence[str]] | None = None,
+                   identificatie: str | None = None, dagtekening: str | None = None,
+                   xslt_versie: str | None = None) -> Declaratieantwoord:
+    """The WMO325 `beantwoord` would build and check, with nothing written (the dry run of a submitted 325).
+    Raises what `beantwoord` raises."""
+    with sessions() as session:
+        return _stel_op(session, declaratie_id, partij=partij, afgewezen=afgewezen, client_fouten=client_fouten,
+                        identificatie=identificatie, dagtekening=dagtekening, xslt_versie=xslt_versie)[2]
+
+
+def _stel_op(session: Session, declaratie_id: str, *, partij: str, afgewezen: Mapping[str, Sequence[str]],
+             client_fouten: Mapping[str, Sequence[str]] | None, identificatie: str | None,
+             dagtekening: str | None, xslt_versie: str | None
+             ) -> tuple[Bericht, DeclaratieVerwerking, Declaratieantwoord]:
+    """Find the 323, merge the gateway's technical refusals with the gemeente's, build the 325 and check it."""
+    row = session.get(Bericht, declaratie_id) if "\x00" not in declaratie_id else None
+    if row is None or row.berichttype != DECLARATIE.naam or row.richting != "in" or row.adressaat != partij:
+        raise NietGevonden(declaratie_id)
+    dv = _verwerking(session, row)
+    if dv.antwoord_id is not None or dv.verwerking == "niet_verwerkt" or row.status == Status.REJECTED:
+        raise AlBeantwoord(dv.antwoord_id)
+    technisch = oordeel_uit_json(dv.technisch)
+    clienten: dict[str, tuple[str, ...]] = dict(technisch.client_fouten)
+    for sleutel, codes in (client_fouten or {}).items():  # the gateway's codes first, as for prestaties
+        clienten[sleutel] = (*clienten.get(sleutel, ()), *([codes] if isinstance(codes, str) else codes))
+    try:
+        besluit = bouw_declaratie_antwoord(
+            row.raw, afgewezen=afgewezen, technisch=technisch.technisch, client_fouten=clienten,
+            kop_fout=technisch.kop_fout, declaratie_fout=technisch.declaratie_fout,
+            identificatie=identificatie, dagtekening=dagtekening, xslt_versie=xslt_versie)
+    except BeslissingOngeldig as exc:
+        raise AntwoordOngeldig(exc.fouten) from None
+    _controleer(besluit)
+    return row, dv, besluit
 
 
 def te_herbouwen(session: Session, *, gemeente: str, aanbieder: str | None,

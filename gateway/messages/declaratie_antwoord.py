@@ -551,6 +551,11 @@ class Herbouw:
         """No Header or Declaratie-class refusal: the 323 is (partly) processed and awaits just this decision."""
         return not self.kop_fout and not self.declaratie_fout
 
+    def als_besluit(self) -> dict[str, object]:
+        """The keyword arguments of `beslissing.beantwoord` / `proef_antwoord` this 325 stands for."""
+        return {"afgewezen": self.afgewezen, "client_fouten": self.client_fouten, "identificatie": self.identificatie,
+                "dagtekening": self.dagtekening, "xslt_versie": self.xslt_versie}
+
 
 def herbouw_uit_antwoord(antwoord: etree._Element) -> Herbouw:
     """An XSD-valid 325 read for rebuilding (see Herbouw). A 0233 on a prestatie of a client without a fault

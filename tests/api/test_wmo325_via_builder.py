@@ -135,3 +135,29 @@ def test_a_325_for_a_declaratie_the_gateway_never_saw_is_stored_as_written(parti
     body = r.json()
     assert body["opgesteld_door_gateway"] is False and body["status"] == "accepted", body
     assert _xml(partijen.client, body["id"], partijen.gemeente).bytes() == eigen.bytes()
+
+
+def test_validate_answers_for_a_back_office_325_what_submitting_it_gives_and_writes_nothing(
+        partijen: Partijen) -> None:
+    """Validate is a dry run of submit (issue 13): for a 325 the gateway would rebuild, the verdict of the rebuilt
+    one — valid although TR342 fails in what was written, the 422 of an unknown prestatie, the 409 of a second."""
+    decl, _ = _declaratie_bij_gateway(partijen)
+
+    def proef(m: Msg) -> dict:  # type: ignore[type-arg]
+        r = partijen.client.post("/api/v1/validate", content=m.bytes(), headers={**XML, **partijen.gemeente})
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    fout_totaal = _eigen_antwoord(decl, toegekend=GOED_BEDRAG + AFGEWEZEN_BEDRAG)
+    goed = proef(fout_totaal)
+    assert (goed["valid"], goed["status"], goed["opgesteld_door_gateway"], goed["errors"]) == (
+        True, "accepted", True, [])
+    onbekend = proef(_eigen_antwoord(decl, weigert="BESTAAT-NIET"))
+    assert not onbekend["valid"] and [f["code"] for f in onbekend["errors"]] == ["ONBEKEND_IN_DECLARATIE"]
+    assert _aantal_325(partijen.client, partijen.gemeente) == 0  # validating wrote nothing
+
+    assert partijen.client.post("/api/v1/berichten", content=fout_totaal.bytes(),
+                                headers={**XML, **partijen.gemeente}).status_code == 201
+    tweede = proef(_eigen_antwoord(decl, weigert="R-1"))
+    assert not tweede["valid"] and tweede["status"] == "rejected"
+    assert [f["code"] for f in tweede["errors"]] == ["BEANTWOORD"] and "/api/v1/berichten/" in tweede["errors"][0]["melding"]
