@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -90,3 +91,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{len(zonder)} skipped: ../shared/reference is absent ({reference_path()}); these tests compare the "
             "gateway with the standard's own material (official iWmo/iJw XSDs and examples, NL GOV API Design "
             "Rules lint). Set IWMO_SHARED_REFERENCE to its location to run them.")
+
+
+# The README states how many tests `./scripts/test` runs; a whole run (no paths, no -k) holds that count.
+AANTAL_TESTS = pytest.StashKey[int]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    hele_map = {config.rootpath.resolve(), (config.rootpath / "tests").resolve()}
+    hele_suite = not config.option.keyword and not config.option.markexpr and (
+        config.args_source is pytest.Config.ArgsSource.TESTPATHS
+        or all(Path(a).resolve() in hele_map for a in config.args))
+    if hele_suite:
+        config.stash[AANTAL_TESTS] = len(session.items)
