@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     # A placeholder or guessable secret is refused at start (gateway/sterkte.py says what counts as weak).
     admin_secret: str | None = Field(default=None)
     admin_sessie_minuten: int = Field(default=8 * 60, ge=1)
+    # Webhooks (gateway/gebeurtenissen): a subscription's URL may not resolve to loopback, link-local or private
+    # addresses (SSRF) unless this allows it; a receiver that fails this many times in a row is paused.
+    webhook_prive_toegestaan: bool = False
+    webhook_max_pogingen: int = Field(default=10, ge=1)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
 
     @field_validator("admin_secret")
     @classmethod

@@ -1,11 +1,13 @@
-"""The dashboard's figures: counts by type × status × partner, messages per day, and the queues that need a
-person (rejected, dead letters, overdue answers per OP090)."""
+"""The dashboard's figures: counts by type × status × partner, messages per day, the queues that need a
+person (rejected, dead letters, overdue answers per OP090), and the banner of what needs action now (the same
+conditions as config/alerts.yml, from gateway/transport/signalen.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,11 +16,10 @@ from gateway.admin.grafiek import Dag
 from gateway.store import queries
 from gateway.store.lifecycle import Status
 from gateway.store.models import Bericht
-from gateway.transport import watchdog
+from gateway.transport import signalen, watchdog
+from gateway.transport.signalen import AFGEKEURD
 
 PERIODES = {"vandaag": 1, "7": 7, "30": 30}
-# Messages the gateway refused; "handled" ones were refused too and stay in the rejection figures.
-AFGEKEURD = (Status.REJECTED, Status.HANDLED)
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,43 @@ def wachtrijen(session: Session, vandaag: dt.date | None = None) -> list[Wachtri
         Wachtrij("WMO325 te laat (OP090x4)", antwoord_325, "/admin/achterstallig?regel=OP090x4",
                  "Declaratie zonder declaratie-antwoord na 10 werkdagen."),
     ]
+
+
+@dataclass(frozen=True)
+class Melding:
+    """One line of the overview's banner: what holds, for which partner, and where to act on it."""
+
+    tekst: str
+    partner: str
+    link: str
+
+
+def _lijst(status: str, s: signalen.Signaal) -> str:
+    query = {"status": status, "type": s.bericht, "partner": s.partner}
+    return "/admin/berichten?" + urlencode({k: v for k, v in query.items() if v and v != signalen.ONBEKEND})
+
+
+def _melding(s: signalen.Signaal) -> Melding:
+    n = int(s.waarde)
+    t = watchdog.termijn(s.bericht or "")
+    verwacht, regel = (t[0], t[1].regel) if t else ("antwoord", "")
+    if s.soort == "te_laat":
+        return Melding(f"{n} × {s.bericht} zonder {verwacht} na de termijn ({regel}): vraag de ontvanger om het "
+                       "antwoord, of verstuur het bericht opnieuw als het niet is aangekomen.", s.partner,
+                       f"/admin/achterstallig?regel={regel}")
+    if s.soort == "binnenkort":
+        return Melding(f"{n} × {s.bericht}: de {verwacht} moet uiterlijk de volgende werkdag komen ({regel}); "
+                       "vraag de ontvanger er nu naar.", s.partner, _lijst("alle", s))
+    if s.soort == "onafleverbaar":
+        return Melding(f"{n} × {s.bericht} niet afleverbaar: herstel de oorzaak (zie de afleverpogingen) en zet het "
+                       "opnieuw in de wachtrij.", s.partner, _lijst(Status.DEAD_LETTER, s))
+    if s.soort == "wachtrij":
+        return Melding(f"{s.bericht}: de oudste aflevering wacht al {n // 60} minuten: controleer of de worker draait "
+                       "en de route naar de ontvanger werkt.", s.partner, _lijst(Status.QUEUED, s))
+    return Melding(f"{n} berichten afgekeurd in het afgelopen uur, meer dan {signalen.PIEK_FACTOR} × het "
+                   "uurgemiddelde van de afgelopen dag: controleer met de verzender wat er veranderd is.", s.partner,
+                   _lijst(Status.REJECTED, s))
+
+
+def meldingen(session: Session, nu: dt.datetime | None = None) -> list[Melding]:
+    return [_melding(s) for s in signalen.signalen(signalen.meet(session, nu))]

@@ -235,9 +235,10 @@ def overzicht(request: Request, b: Beheer, periode: str = "vandaag") -> HTMLResp
         rijen, kolommen = dashboard.tellingen(s, periode, vandaag)
         dagen = dashboard.per_dag(s, vandaag, 30)
         wachtrijen = dashboard.wachtrijen(s)
+        meldingen = dashboard.meldingen(s)
     return _pagina(request, "dashboard.html", {
         "periode": periode, "rijen": rijen, "kolommen": kolommen, "grafiek": staafgrafiek(dagen),
-        "wachtrijen": wachtrijen, "totaal_30": sum(d.totaal for d in dagen),
+        "wachtrijen": wachtrijen, "meldingen": meldingen, "totaal_30": sum(d.totaal for d in dagen),
         "afgekeurd_30": sum(d.afgekeurd for d in dagen),
     }, b=b)
 

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine, text
 
 from gateway.api import docs, problems
+from gateway.api.abonnementen import router as abonnementen_router
 from gateway.api.achterstallig import router as achterstallig_router
 from gateway.api.declaraties import router as declaraties_router
 from gateway.api.guards import BodyTimeout, NoStore
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(declaraties_router)
     app.include_router(achterstallig_router)
+    app.include_router(abonnementen_router)  # webhooks and the event stream (issue 14)
 
     # /health and /ready answer in one shape and one vocabulary (models.Gezondheid): a status, and per part
     # checked what was found.

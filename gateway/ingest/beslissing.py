@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.gebeurtenissen import vastleggen as gebeurtenissen
 from gateway.ingest.declaratie import ANTWOORD, DECLARATIE, oordeel_uit_json
 from gateway.ingest.vastlegging import store_outgoing
 from gateway.messages.declaratie_antwoord import (
@@ -103,6 +104,8 @@ def beantwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: s
         if allowed(row.status, Status.ANSWERED):
             transition(session, row, Status.ANSWERED, actor=actor, action="declaratie_beantwoord",
                        details={"antwoord": antwoord.id, "toegekend": besluit.totaal_toegekend})
+        # The aanbieder's event (issue 14): a WMO325 is built here, not written by vastlegging._een.
+        gebeurtenissen.na_vastlegging(session, antwoord, (), afgekeurd=False)
         if na is not None:
             na(session, antwoord)
         meld_wijziging(session)

@@ -17,6 +17,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.gebeurtenissen import vastleggen as gebeurtenissen
 from gateway.ingest.declaratie import (
     ANTWOORD,
     DECLARATIE,
@@ -229,6 +230,9 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     if a.na is not None:
         a.na(session, row, received)
     groep.bestaand[(a.party, o.sha256)] = row  # the same bytes later in this group are a duplicate of this one
+    # Webhooks and the event stream (issue 14): the event commits with the message, so it exists iff the message
+    # does; duplicates returned earlier make none.
+    gebeurtenissen.na_vastlegging(session, row, (f.code for f in errors), afgekeurd=u.blokkerend)
     return received
 
 

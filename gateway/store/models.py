@@ -318,3 +318,67 @@ class Partner(Base):
     naam: Mapped[str] = mapped_column(String(200))
     bijgewerkt_door: Mapped[str] = mapped_column(String(80))
     bijgewerkt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Abonnement(Base):
+    """A webhook subscription: where a party (None: an administrator's, for every party) wants which events.
+
+    The secret signs each delivery (Standard Webhooks, `whsec_` + base64); it is shown once, at creation."""
+
+    __tablename__ = "abonnement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partij: Mapped[str | None] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(String(2048))
+    gebeurtenissen: Mapped[list[str]] = mapped_column(JSON, default=list)
+    berichttypen: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every berichttype
+    geheim: Mapped[str] = mapped_column(String(128))
+    gepauzeerd: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    reden: Mapped[str | None] = mapped_column(Text)
+    fouten_op_rij: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    aangemaakt_door: Mapped[str] = mapped_column(String(96))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_abonnement_partij", "partij"),)
+
+
+class Gebeurtenis(Base):
+    """Something a back-office may want to be told: links only, never message bytes or a Bsn. The id only
+    grows, so it is the SSE stream's `id:` and a reader resumes after the last one it saw."""
+
+    __tablename__ = "gebeurtenis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(48))
+    partij: Mapped[str | None] = mapped_column(String(8))  # whom it concerns
+    berichttype: Mapped[str | None] = mapped_column(String(8))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_gebeurtenis_partij", "partij", "id"),)
+
+
+class WebhookAflevering(Base):
+    """One event to one subscription: status pending | sending (leased until volgende_poging_at) | failed
+    (retried at volgende_poging_at) | delivered."""
+
+    __tablename__ = "webhook_aflevering"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    abonnement_id: Mapped[int] = mapped_column(ForeignKey("abonnement.id", ondelete="CASCADE"))
+    gebeurtenis_id: Mapped[int] = mapped_column(ForeignKey("gebeurtenis.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    pogingen: Mapped[int] = mapped_column(Integer, default=0)
+    volgende_poging_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    laatste_fout: Mapped[str | None] = mapped_column(Text)
+    laatste_http_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    gebeurtenis: Mapped[Gebeurtenis] = relationship()
+
+    __table_args__ = (
+        Index("ix_webhook_aflevering_due", "status", "volgende_poging_at"),
+        Index("ix_webhook_aflevering_abonnement", "abonnement_id", "id"),
+    )

@@ -28,7 +28,9 @@ from gateway.transport.adapter import Ontvangen
 from gateway.transport.ontvangst import Aankomst, Inbox, verzender_van
 from gateway.transport.outbox import plan_als_nodig
 from gateway.transport.routing import Routeringstabel, laad, leeg
+from gateway.transport.signalen import SignalenCollector
 from gateway.transport.watchdog import AchterstalligCollector
+from gateway.transport.webhooks import WebhookCollector
 from gateway.validation.findings import TRANSPORT_CODES
 
 log = logging.getLogger("gateway.transport.inbound")
@@ -216,4 +218,6 @@ def install(app: FastAPI) -> None:
     service.na_acceptatie = ingang.na_acceptatie
     service.na_uitgaand = ingang.na_uitgaand
     app.state.metrics.registry.register(AchterstalligCollector(service.sessions))
+    app.state.metrics.registry.register(SignalenCollector(service.sessions))
+    app.state.metrics.registry.register(WebhookCollector(service.sessions))
     app.include_router(router)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.gebeurtenissen import vastleggen as gebeurtenissen
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store import audit
@@ -293,6 +294,7 @@ class Outbox:
                 audit.append(session, actor=self.actor, action="niet_afleverbaar", bericht_id=bericht.id,
                              details=details)
             log.warning("aflevering %s van bericht %s in dead letter: %s", aflevering.id, bericht.id, reden)
+            gebeurtenissen.dead_letter(session, bericht, aflevering)  # webhooks / event stream (issue 14)
             return aflevering.status
 
     def werk(self, transport_voor: Callable[[Verbinding], Transport], limit: int = 20) -> int:

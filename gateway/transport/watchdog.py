@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from gateway.standard import catalogue
@@ -64,17 +64,22 @@ def _datum(moment: dt.datetime) -> dt.date:
     return moment.astimezone(NL).date()
 
 
+def wacht_op_antwoord() -> list[ColumnElement[bool]]:
+    """The conditions on `Bericht` of a sent heenbericht still waiting for its answer from outside (shared with
+    the per-partner gauges of gateway/transport/signalen.py)."""
+    types = [b.naam for b in catalogue.alle() if termijn(b.naam)]
+    antwoord = aliased(Bericht)
+    return [Bericht.berichttype.in_(types), Bericht.status.in_((Status.QUEUED, Status.DELIVERED)),
+            ~exists().where(and_(antwoord.antwoord_op_id == Bericht.id, antwoord.richting == "in"))]
+
+
 def achterstallig(session: Session, *, vandaag: dt.date | None = None, partij: str | None = None
                   ) -> list[Achterstallig]:
     vandaag = vandaag or dt.datetime.now(NL).date()
-    types = [b.naam for b in catalogue.alle() if termijn(b.naam)]
-    antwoord = aliased(Bericht)
     verzonden = (select(Aflevering.bericht_id, func.min(Aflevering.created_at).label("sinds"))
                  .group_by(Aflevering.bericht_id).subquery())
     stmt = (select(Bericht, verzonden.c.sinds).join(verzonden, verzonden.c.bericht_id == Bericht.id)
-            .where(Bericht.berichttype.in_(types),
-                   Bericht.status.in_((Status.QUEUED, Status.DELIVERED)),
-                   ~exists().where(and_(antwoord.antwoord_op_id == Bericht.id, antwoord.richting == "in")))
+            .where(*wacht_op_antwoord())
             .order_by(verzonden.c.sinds))
     if partij is not None:
         stmt = stmt.where(Bericht.verzender == partij)

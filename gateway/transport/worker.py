@@ -25,6 +25,7 @@ from gateway.transport.adapter import Transport, TransportFout, Verbinding
 from gateway.transport.ontvangst import ControlesomFout, Inbox
 from gateway.transport.outbox import Beleid, Klok, Outbox
 from gateway.transport.routing import Routeringstabel
+from gateway.transport.webhooks import Webhooks
 
 log = logging.getLogger("gateway.transport.worker")
 
@@ -73,6 +74,7 @@ class Worker:
         self.outbox = Outbox(sessions, Beleid.uit(settings), klok=klok, rng=rng)
         self.inbox = Inbox(sessions, routes, cross_rules=cross_rules, max_bytes=settings.max_bericht_bytes,
                            eigen_partijen=frozenset(settings.identiteit))
+        self.webhooks = Webhooks(sessions, settings, self.outbox.beleid, klok=klok, rng=rng)  # issue 14
         self.batch = batch
 
     def verstuur(self) -> int:
@@ -116,6 +118,7 @@ class Worker:
         if ophalen:
             self.haal_op(r)
         r.verzonden = self.verstuur()
+        r.verzonden += self.webhooks.werk(self.batch)  # due webhook deliveries (gateway/transport/webhooks.py)
         return r
 
     def draai(self, stop: threading.Event, *, interval: float, ophalen: bool = True,

@@ -1,0 +1,111 @@
+"""Recording events and their webhook deliveries, inside the caller's transaction.
+
+A payload carries ids, codes and links only: never message bytes and never a Bsn, so it may travel to a
+receiver or sit in a stream without widening who can read personal data (they follow the link with a key).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.standard import catalogue
+from gateway.store.models import Abonnement, Aflevering, Bericht, Gebeurtenis, WebhookAflevering, utcnow
+
+
+class Type(enum.StrEnum):
+    BERICHT_ONTVANGEN = "bericht.ontvangen"  # a message addressed to the party was accepted
+    BERICHT_AFGEKEURD = "bericht.afgekeurd"  # a message of the party was rejected, with its finding codes
+    ANTWOORD_ONTVANGEN = "antwoord.ontvangen"  # a retourbericht or WMO325 to the party's message arrived
+    AFLEVERING_MISLUKT = "aflevering.mislukt"  # a message of the party became a dead letter
+
+
+TYPES: frozenset[str] = frozenset(Type)
+
+
+class WebhookStatus:
+    PENDING = "pending"
+    SENDING = "sending"
+    FAILED = "failed"
+    DELIVERED = "delivered"
+
+
+def links(bericht_id: str) -> dict[str, str]:
+    base = f"/api/v1/berichten/{bericht_id}"
+    return {"bericht": base, "xml": f"{base}/xml", "audit": f"{base}/audit"}
+
+
+# The messages that answer another (each retourbericht, and WMO325 for WMO323), as the catalogue says.
+ANTWOORDEN: frozenset[str] = frozenset(b.beantwoord_door for b in catalogue.BERICHTEN.values() if b.beantwoord_door)
+
+
+def _partij(*kandidaten: str | None) -> str | None:
+    # A party is a gemeentecode or AGB code; an actor such as "admin:…" or "*" (a hub) is nobody's event.
+    return next((k for k in kandidaten if k and k.isdigit() and len(k) in (4, 8)), None)
+
+
+def _abonnementen(session: Session) -> list[Abonnement]:
+    """The unpaused subscriptions, read once per transaction: the writer records many events in one group."""
+    transactie = session.get_transaction()
+    eerder = session.info.get("iwmo_abonnementen")
+    if eerder is not None and eerder[0] is transactie:
+        return eerder[1]
+    rijen = list(session.scalars(select(Abonnement).where(Abonnement.gepauzeerd.is_(False))))
+    session.info["iwmo_abonnementen"] = (transactie, rijen)
+    return rijen
+
+
+def wil(abonnement: Abonnement, g: Gebeurtenis) -> bool:
+    """Whether this subscription is to receive this event."""
+    if abonnement.partij is not None and abonnement.partij != g.partij:
+        return False
+    if g.type not in abonnement.gebeurtenissen:
+        return False
+    return not abonnement.berichttypen or g.berichttype in abonnement.berichttypen
+
+
+def registreer(session: Session, type_: Type, *, partij: str | None, berichttype: str | None,
+               payload: dict[str, object]) -> Gebeurtenis:
+    """Add an event and one webhook delivery per unpaused subscription that wants it (flushed with the caller's
+    transaction: the writer flushes its group once)."""
+    nu = utcnow()
+    g = Gebeurtenis(type=str(type_), partij=partij, berichttype=berichttype, created_at=nu,
+                    payload={"type": str(type_), "partij": partij, "berichttype": berichttype, **payload})
+    session.add(g)
+    for a in _abonnementen(session):
+        if wil(a, g):
+            session.add(WebhookAflevering(abonnement_id=a.id, gebeurtenis=g, status=WebhookStatus.PENDING,
+                                          pogingen=0, volgende_poging_at=nu, created_at=nu, updated_at=nu))
+    return g
+
+
+def na_vastlegging(session: Session, row: Bericht, codes: Iterable[str], *, afgekeurd: bool) -> Gebeurtenis | None:
+    """The event a newly stored message makes: rejected (for whoever handed it in), an answer (for the party
+    whose message it answers) or a message for its adressaat."""
+    bericht = {"id": row.id, "berichttype": row.berichttype, "afzender": row.afzender, "ontvanger": row.ontvanger,
+               "identificatie": row.identificatie}
+    if afgekeurd:
+        return registreer(session, Type.BERICHT_AFGEKEURD, partij=_partij(row.submitted_by, row.verzender),
+                          berichttype=row.berichttype,
+                          payload={"bericht": bericht, "codes": sorted(set(codes)), "links": links(row.id)})
+    partij = _partij(row.adressaat)
+    if partij is None:
+        return None
+    if row.berichttype in ANTWOORDEN:
+        return registreer(session, Type.ANTWOORD_ONTVANGEN, partij=partij, berichttype=row.berichttype,
+                          payload={"bericht": bericht, "antwoord_op": row.antwoord_op_id, "links": links(row.id)})
+    return registreer(session, Type.BERICHT_ONTVANGEN, partij=partij, berichttype=row.berichttype,
+                      payload={"bericht": bericht, "links": links(row.id)})
+
+
+def dead_letter(session: Session, bericht: Bericht, aflevering: Aflevering) -> Gebeurtenis:
+    """A delivery of the party's message gave up: tell its sender. The reason stays in the audit trail (behind
+    the link): it holds what the receiving side answered, which this payload cannot vouch for."""
+    return registreer(session, Type.AFLEVERING_MISLUKT, partij=_partij(aflevering.zender, bericht.verzender),
+                      berichttype=bericht.berichttype,
+                      payload={"bericht": {"id": bericht.id, "berichttype": bericht.berichttype,
+                                           "ontvanger": aflevering.ontvanger},
+                               "aflevering": aflevering.id, "links": links(bericht.id)})
