@@ -179,7 +179,7 @@ def test_an_unknown_addressee_is_refused_with_its_code_and_visible_as_dead_lette
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_stores_nothing_twice(keten: Keten) -> None:
-    aantal = int(os.environ.get("IWMO_CHAIN_BERICHTEN", "400"))
+    aantal = int(os.environ.get("IWMO_CHAIN_BERICHTEN", "300"))
     rondes = 10
     per_ronde = aantal // rondes
     ids: list[str] = []

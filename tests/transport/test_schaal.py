@@ -218,7 +218,7 @@ def test_two_serves_and_two_workers_on_one_postgresql_relay_a_thousand_messages_
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_serve_killed_mid_burst_loses_no_acknowledged_message_and_stores_none_twice(
         tmp_path: Path, request: pytest.FixtureRequest, backend: str) -> None:
-    aantal = int(os.environ.get("IWMO_SCHAAL_BURST", "600"))
+    aantal = int(os.environ.get("IWMO_SCHAAL_BURST", "300"))
     kill_na = aantal // 6  # acknowledged ones before the kill: the burst is well under way, most still to come
     urls = {"gemeente": request.getfixturevalue("pg_url")} if backend == "postgresql" else {}
     keten = opzetten(tmp_path, database_urls=urls)
