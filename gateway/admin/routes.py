@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import Path as Padwaarde
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.admin import (
+    abonnementen,
     acties,
     dashboard,
     declaraties,
@@ -499,6 +501,69 @@ def partner_benoemen(request: Request, b: Operator, code: Annotated[str, Form()]
     except partners.NaamOngeldig as fout:
         return _partnerpagina(request, b, fout=str(fout), status_code=400, invoer={"code": code, "naam": naam})
     return RedirectResponse("/admin/partners?" + urlencode({"benoemd": code.strip()}), status_code=303)
+
+
+# -- webhook subscriptions ---------------------------------------------------------------------------------
+
+_ID = Annotated[int, Padwaarde(ge=1, le=2**31 - 1)]  # INTEGER columns: a larger number names no row
+
+_ABONNEMENTMELDINGEN = {
+    "gepauzeerd": "Het abonnement is gepauzeerd: de worker houdt zijn afleveringen vast tot u het hervat.",
+    "hervat": "Het abonnement is hervat: wat wachtte gaat bij de volgende ronde van de worker.",
+    "opnieuw": "De gebeurtenis wordt opnieuw verstuurd, met dezelfde webhook-id (de ontvanger kan de herhaling "
+               "herkennen).",
+}
+
+
+@router.get("/abonnementen", response_class=HTMLResponse)
+def abonnementenlijst(request: Request, b: Beheer) -> HTMLResponse:
+    with _console(request).sessions() as s:
+        rijen = abonnementen.overzicht(s)
+    return _pagina(request, "abonnementen.html", {"rijen": rijen}, b=b)
+
+
+def _abonnementpagina(request: Request, b: sessie.Beheerder, abonnement_id: int, *, melding: str = "",
+                      fout: str = "", status_code: int = 200) -> HTMLResponse:
+    with _console(request).sessions() as s:
+        abonnement = abonnementen.laad(s, abonnement_id)
+        if abonnement is None:
+            return _fout(request, b, 404, f"Abonnement {abonnement_id} bestaat niet (meer). Zie de lijst van "
+                                          "abonnementen.")
+        rijen = abonnementen.afleveringen(s, abonnement_id)
+    return _pagina(request, "abonnement.html", {"a": abonnement, "afleveringen": rijen, "recent": abonnementen.RECENT,
+                                                "melding": melding, "fout": fout}, status_code=status_code, b=b)
+
+
+@router.get("/abonnementen/{abonnement_id}", response_class=HTMLResponse)
+def abonnement(request: Request, b: Beheer, abonnement_id: _ID, melding: str = "") -> HTMLResponse:
+    return _abonnementpagina(request, b, abonnement_id, melding=_ABONNEMENTMELDINGEN.get(melding, ""))
+
+
+def _abonnementactie(request: Request, b: sessie.Beheerder, abonnement_id: int, naam: str, doe: Any) -> Response:
+    try:
+        with _console(request).sessions() as s, s.begin():
+            doe(s)
+    except acties.Geweigerd as fout:
+        return _abonnementpagina(request, b, abonnement_id, fout=fout.melding, status_code=409)
+    return RedirectResponse(f"/admin/abonnementen/{abonnement_id}?melding={naam}", status_code=303)
+
+
+@router.post("/abonnementen/{abonnement_id}/pauzeren")
+def abonnement_pauzeren(request: Request, b: Operator, abonnement_id: _ID) -> Response:
+    return _abonnementactie(request, b, abonnement_id, "gepauzeerd",
+                            lambda s: abonnementen.pauzeer(s, abonnement_id, actor=b.actor))
+
+
+@router.post("/abonnementen/{abonnement_id}/hervatten")
+def abonnement_hervatten(request: Request, b: Operator, abonnement_id: _ID) -> Response:
+    return _abonnementactie(request, b, abonnement_id, "hervat",
+                            lambda s: abonnementen.hervat(s, abonnement_id, actor=b.actor))
+
+
+@router.post("/abonnementen/{abonnement_id}/afleveringen/{aflevering_id}/opnieuw")
+def aflevering_opnieuw(request: Request, b: Operator, abonnement_id: _ID, aflevering_id: _ID) -> Response:
+    return _abonnementactie(request, b, abonnement_id, "opnieuw",
+                            lambda s: abonnementen.opnieuw(s, abonnement_id, aflevering_id, actor=b.actor))
 
 
 # -- one client --------------------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ def pauzeer(request: Request, abonnement_id: AbonnementId, caller: Caller) -> Ab
     _mag_beheren(caller)
     with _sessions(request)() as session, session.begin():
         a = _eigen(session, abonnement_id, caller)
-        a.gepauzeerd, a.reden = True, f"gepauzeerd door {caller.actor} op {utcnow():%Y-%m-%d %H:%M} UTC"
+        webhooks.pauzeer(a, actor=caller.actor)
         return _uit(a)
 
 
@@ -202,9 +202,10 @@ def opnieuw(request: Request, abonnement_id: AbonnementId, caller: Caller,
         if a is None or a.abonnement_id != abonnement_id:
             raise ProblemError(404, f"Aflevering {aflevering_id} hoort niet bij abonnement {abonnement_id}. Zie GET "
                                     f"/api/v1/abonnementen/{abonnement_id}/afleveringen.")
-        if a.status == "sending":
-            raise ProblemError(409, f"Aflevering {aflevering_id} wordt op dit moment verstuurd; probeer het zo opnieuw.")
-        webhooks.opnieuw(a)
+        try:
+            webhooks.opnieuw(a)
+        except webhooks.WordtVerstuurd as fout:
+            raise ProblemError(409, str(fout)) from None
         meld_wijziging(session)
     return Response(status_code=202)
 

@@ -21,6 +21,14 @@ class Type(enum.StrEnum):
     BERICHT_AFGEKEURD = "bericht.afgekeurd"  # a message of the party was rejected, with its finding codes
     ANTWOORD_ONTVANGEN = "antwoord.ontvangen"  # a retourbericht or WMO325 to the party's message arrived
     AFLEVERING_MISLUKT = "aflevering.mislukt"  # a message of the party became a dead letter
+    # The answer (OP090: retourbericht, OP090x4: WMO325) to the party's heenbericht is due by the next working
+    # day, or overdue (gateway/transport/meldingen.py).
+    TERMIJN_BIJNA = "termijn.bijna"
+    TERMIJN_VERSTREKEN = "termijn.verstreken"
+    # An alert condition of gateway/transport/signalen.py began: for administrators' subscriptions only.
+    SIGNAAL_WACHTRIJ = "signaal.wachtrij"
+    SIGNAAL_ONAFLEVERBAAR = "signaal.onafleverbaar"
+    SIGNAAL_AFKEURINGEN = "signaal.afkeuringen"
 
 
 TYPES: frozenset[str] = frozenset(Type)
@@ -48,12 +56,13 @@ def _partij(*kandidaten: str | None) -> str | None:
 
 
 def _abonnementen(session: Session) -> list[Abonnement]:
-    """The unpaused subscriptions, read once per transaction: the writer records many events in one group."""
+    """Every subscription, read once per transaction (the writer records many events in one group). A paused
+    one gets its deliveries too: they wait, unclaimed, until it is resumed (gateway/transport/webhooks.py)."""
     transactie = session.get_transaction()
     eerder = session.info.get("iwmo_abonnementen")
     if eerder is not None and eerder[0] is transactie:
         return eerder[1]
-    rijen = list(session.scalars(select(Abonnement).where(Abonnement.gepauzeerd.is_(False))))
+    rijen = list(session.scalars(select(Abonnement)))
     session.info["iwmo_abonnementen"] = (transactie, rijen)
     return rijen
 
@@ -109,3 +118,21 @@ def dead_letter(session: Session, bericht: Bericht, aflevering: Aflevering) -> G
                       payload={"bericht": {"id": bericht.id, "berichttype": bericht.berichttype,
                                            "ontvanger": aflevering.ontvanger},
                                "aflevering": aflevering.id, "links": links(bericht.id)})
+
+
+def termijn(session: Session, type_: Type, *, bericht: dict[str, str | None], submitted_by: str | None,
+            verwacht: str, regel: str, uiterlijk: str) -> Gebeurtenis:
+    """The answer to a sent heenbericht is due soon or overdue: tell the party that sent it and awaits the answer
+    (`bericht` holds id, berichttype, identificatie, verzender and adressaat)."""
+    return registreer(session, type_, partij=_partij(bericht["verzender"], submitted_by),
+                      berichttype=bericht["berichttype"],
+                      payload={"bericht": bericht, "verwacht": verwacht, "regel": regel, "uiterlijk": uiterlijk,
+                               "links": links(str(bericht["id"]))})
+
+
+def signaal(session: Session, type_: Type, *, partner: str, berichttype: str | None, waarde: float) -> Gebeurtenis:
+    """An alert condition began. No party's event (partij None): only an administrator's subscription, which is
+    for every party, wants it, and only an administrator reads it from the stream."""
+    return registreer(session, type_, partij=None, berichttype=berichttype,
+                      payload={"partner": partner, "waarde": waarde,
+                               "links": {"overzicht": "/admin", "metrics": "/metrics"}})

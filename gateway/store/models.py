@@ -382,3 +382,15 @@ class WebhookAflevering(Base):
         Index("ix_webhook_aflevering_due", "status", "volgende_poging_at"),
         Index("ix_webhook_aflevering_abonnement", "abonnement_id", "id"),
     )
+
+
+class Melding(Base):
+    """A condition already told as an event (issue 14), so a later check — after a restart too, or on another
+    worker — does not tell it again. The key names the condition: `termijn.verstreken:<bericht id>` stays for
+    good; a `signaal.…` key lives as long as its episode and is removed when the condition clears."""
+
+    __tablename__ = "melding"
+
+    sleutel: Mapped[str] = mapped_column(String(160), primary_key=True)
+    gebeurtenis_id: Mapped[int | None] = mapped_column(Integer)  # no foreign key: events may be purged, this not
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -187,7 +187,17 @@ class Webhooks:
         return len(ids)
 
 
-# -- what the API calls ------------------------------------------------------------------------------------
+# -- what the API and the console call ---------------------------------------------------------------------
+
+class WordtVerstuurd(Exception):
+    """A delivery a worker holds right now: re-sending it would race the attempt under way."""
+
+
+def pauzeer(abonnement: Abonnement, *, actor: str, nu: dt.datetime | None = None) -> None:
+    """Pause by hand: the worker skips its waiting deliveries until it is resumed."""
+    nu = nu or utcnow()
+    abonnement.gepauzeerd, abonnement.reden = True, f"gepauzeerd door {actor} op {nu:%Y-%m-%d %H:%M} UTC"
+
 
 def hervat(session: Session, abonnement: Abonnement, *, nu: dt.datetime | None = None) -> None:
     """Resume a paused subscription: what waited goes out at the next round."""
@@ -201,6 +211,8 @@ def hervat(session: Session, abonnement: Abonnement, *, nu: dt.datetime | None =
 
 def opnieuw(aflevering: WebhookAflevering, *, nu: dt.datetime | None = None) -> None:
     """Send an event again (the receiver lost it): due now, with the same webhook-id."""
+    if aflevering.status == WebhookStatus.SENDING:
+        raise WordtVerstuurd(f"Aflevering {aflevering.id} wordt op dit moment verstuurd; probeer het zo opnieuw.")
     nu = nu or utcnow()
     aflevering.status, aflevering.volgende_poging_at, aflevering.updated_at = WebhookStatus.PENDING, nu, nu
 

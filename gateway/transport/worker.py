@@ -22,6 +22,7 @@ from gateway.store.models import utcnow
 from gateway.store.wekker import Wekker
 from gateway.transport import adapter as adapters
 from gateway.transport.adapter import Transport, TransportFout, Verbinding
+from gateway.transport.meldingen import Meldingen
 from gateway.transport.ontvangst import ControlesomFout, Inbox
 from gateway.transport.outbox import Beleid, Klok, Outbox
 from gateway.transport.routing import Routeringstabel
@@ -75,6 +76,7 @@ class Worker:
         self.inbox = Inbox(sessions, routes, cross_rules=cross_rules, max_bytes=settings.max_bericht_bytes,
                            eigen_partijen=frozenset(settings.identiteit))
         self.webhooks = Webhooks(sessions, settings, self.outbox.beleid, klok=klok, rng=rng)  # issue 14
+        self.meldingen = Meldingen(sessions, klok=klok)  # deadlines and alert signals as events, once a minute
         self.batch = batch
 
     def verstuur(self) -> int:
@@ -118,6 +120,7 @@ class Worker:
         if ophalen:
             self.haal_op(r)
         r.verzonden = self.verstuur()
+        self.meldingen.werk()  # before the webhooks, so their deliveries go out in this round
         r.verzonden += self.webhooks.werk(self.batch)  # due webhook deliveries (gateway/transport/webhooks.py)
         return r
 
