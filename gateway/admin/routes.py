@@ -371,13 +371,20 @@ def _routes(request: Request) -> Routeringstabel | None:
         return None  # without a usable table the outbox reuses the failed delivery's own route
 
 
-def _actie(request: Request, b: sessie.Beheerder, bericht_id: str, naam: str, doe: Any) -> Response:
+def _voer_uit(request: Request, doe: Any, *, geweigerd: Any, daarna: str) -> Response:
+    """Run one operator action in a transaction: a refusal shows the page again with its reason (409), success
+    goes back to the page with a message (303)."""
     try:
         with _console(request).sessions() as s, s.begin():
             doe(s)
     except acties.Geweigerd as fout:
-        return _detailpagina(request, b, bericht_id, fout=fout.melding, status_code=409)
-    return RedirectResponse(f"/admin/berichten/{bericht_id}?melding={naam}", status_code=303)
+        return geweigerd(fout.melding)  # type: ignore[no-any-return]
+    return RedirectResponse(daarna, status_code=303)
+
+
+def _actie(request: Request, b: sessie.Beheerder, bericht_id: str, naam: str, doe: Any) -> Response:
+    return _voer_uit(request, doe, daarna=f"/admin/berichten/{bericht_id}?melding={naam}",
+                     geweigerd=lambda melding: _detailpagina(request, b, bericht_id, fout=melding, status_code=409))
 
 
 @router.post("/berichten/{bericht_id}/afhandelen")
@@ -540,12 +547,9 @@ def abonnement(request: Request, b: Beheer, abonnement_id: _ID, melding: str = "
 
 
 def _abonnementactie(request: Request, b: sessie.Beheerder, abonnement_id: int, naam: str, doe: Any) -> Response:
-    try:
-        with _console(request).sessions() as s, s.begin():
-            doe(s)
-    except acties.Geweigerd as fout:
-        return _abonnementpagina(request, b, abonnement_id, fout=fout.melding, status_code=409)
-    return RedirectResponse(f"/admin/abonnementen/{abonnement_id}?melding={naam}", status_code=303)
+    return _voer_uit(request, doe, daarna=f"/admin/abonnementen/{abonnement_id}?melding={naam}",
+                     geweigerd=lambda melding: _abonnementpagina(request, b, abonnement_id, fout=melding,
+                                                                 status_code=409))
 
 
 @router.post("/abonnementen/{abonnement_id}/pauzeren")

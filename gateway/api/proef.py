@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.models import LAGEN
 from gateway.ingest.oordeel import Oordeel
-from gateway.ingest.vastlegging import CrossRules, claims_van, tegen_opslag
+from gateway.ingest.vastlegging import Aanlevering, CrossRules, bestaand_van, claims_van, tegen_opslag
 from gateway.standard import catalogue
 from gateway.store.history import vergeet_history
 from gateway.store.lifecycle import Status
@@ -60,9 +59,10 @@ def lagen(oordeel: Oordeel, party: str | None) -> tuple[str, ...]:
     return tuple(laag for laag in LAGEN if gedraaid[laag])
 
 
-def _eerder_ingediend(session: Session, sha256: str, actor: str) -> Bericht | None:
-    return session.scalars(select(Bericht).where(Bericht.sha256 == sha256, Bericht.submitted_by == actor)
-                           .order_by(Bericht.created_at)).first()
+def _eerder_ingediend(session: Session, oordeel: Oordeel, actor: str) -> Bericht | None:
+    """The stored message these exact bytes already are for this submitter: the writer's dedupe."""
+    bericht_id = bestaand_van(session, [Aanlevering(oordeel, party=actor)]).get((actor, oordeel.sha256))
+    return session.get(Bericht, bericht_id) if isinstance(bericht_id, str) else None
 
 
 def proef(session: Session, oordeel: Oordeel, *, party: str | None, actor: str,
@@ -72,7 +72,7 @@ def proef(session: Session, oordeel: Oordeel, *, party: str | None, actor: str,
     `actor`: how the store names the submitter. `session` is only read from."""
     gedraaid = lagen(oordeel, party)
     weigering = afzender_weigering(oordeel, party) if party is not None else None
-    if weigering is None and party is not None and (dubbel := _eerder_ingediend(session, oordeel.sha256, actor)):
+    if weigering is None and party is not None and (dubbel := _eerder_ingediend(session, oordeel, actor)):
         return Proef(Status(dubbel.status), findings_of(dubbel), gedraaid, duplicaat=True)
     try:
         with session.no_autoflush:

@@ -9,6 +9,7 @@ store adds findings).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,12 +42,8 @@ from gateway.store.repository import (
     new_row,
     store_outgoing,
 )
+from gateway.validation.cross.registry import CrossRule, all_cross_rules
 from gateway.validation.findings import Finding, begrens
-
-TR056_MELDING = (
-    "TR056: De BerichtIdentificatie is al eerder gebruikt voor dit berichttype door deze afzender. "
-    "Geef elk bericht een nieuwe, unieke Identificatie en verstuur het opnieuw."
-)
 
 # Rules that need earlier messages: (bericht, root, session) -> findings. Injected by the caller so the
 # store stays free of rule logic and the rules stay free of SQL.
@@ -80,12 +77,21 @@ class Aanlevering:
     na: Na | None = None
 
 
+@functools.cache
+def _tr056_regel() -> CrossRule:
+    return next(r for r in all_cross_rules() if r.code == "TR056")
+
+
 def _tr056() -> Finding:
-    return Finding(code="TR056", retourcode="9056", locatie=("/Bericht/Header/BerichtIdentificatie/Identificatie",),
-                   melding=TR056_MELDING)
+    """TR056 as the claim table decides it (it outlives the facts the registry's check reads), in the registry's
+    words and retourcode."""
+    regel = _tr056_regel()
+    return Finding(code=regel.code, retourcode=regel.retourcode,
+                   locatie=("/Bericht/Header/BerichtIdentificatie/Identificatie",),
+                   melding=f"{regel.code}: {regel.melding}")
 
 
-def _bestaand(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], Bericht | str]:
+def bestaand_van(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], Bericht | str]:
     """The ids of the stored messages these exact bytes already are, per (party, sha256): one query for the
     group, reading ids only (a duplicate is rare; its row is loaded when one turns up)."""
     c = Bericht.__table__.c
@@ -269,7 +275,7 @@ def leg_vast(session: Session, aanleveringen: list[Aanlevering], *,
     with audit.ketting(session), session.no_autoflush:
         history_van(session)  # one history for the group: later members see what earlier ones filed
         try:
-            groep = _Groep(_bestaand(session, aanleveringen),
+            groep = _Groep(bestaand_van(session, aanleveringen),
                            claims_van(session, [a.oordeel for a in aanleveringen]))
             uitkomsten = [_een(session, a, groep, cross_rules) for a in aanleveringen]
             session.flush()

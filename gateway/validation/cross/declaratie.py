@@ -291,7 +291,7 @@ def tr322(ctx: CrossContext) -> Iterator[Fault]:
         earlier = ctx.history.feiten("volume", sleutel(gemeente, aanbieder, nummer))
         total = 0.0
         for feit in [*earlier, *(f for _, f in lines)]:
-            if ctx.history.bekend("afwijzing", sleutel(aanbieder, feit.get("referentienummer"))):
+            if afgewezen(ctx, feit.get("referentienummer")):
                 continue
             volume = _in_toewijzing_eenheid(feit, tw)
             if volume is not None:
