@@ -208,6 +208,8 @@ def build_parser(*, alleen_kern: bool = False) -> argparse.ArgumentParser:
 
     register_store(sub)
     register_serve(sub)
+    from gateway.validation.cli_commands import register as register_profielen  # issue 15: installed profiles
+    register_profielen(sub)
     _register_optional(sub, "gateway.transport.cli_commands")
     _register_optional(sub, "gateway.admin.cli_commands")
     return parser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,18 @@ class Mode(enum.StrEnum):
 
     STRICT = "strict"
     LENIENT = "lenient"
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether an address (or the name localhost) is this machine only: 127.0.0.0/8, ::1."""
+    if not host:
+        return False
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class InboundPartner(BaseModel):
@@ -121,6 +134,10 @@ class Settings(BaseSettings):
     webhook_prive_toegestaan: bool = False
     webhook_max_pogingen: int = Field(default=10, ge=1)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # The DVS drop-in (gateway/api/dvs.py): POST /validatie without an API key, as the Zorginstituut's container
+    # answers. Only for a gateway bound to loopback (refused otherwise, here and by `serve --host`), and even then
+    # a caller from another address still needs a key. Empty is off.
+    dvs_zonder_sleutel: bool = False
 
     @field_validator("admin_secret")
     @classmethod
@@ -131,11 +148,28 @@ class Settings(BaseSettings):
             raise PydanticCustomError("zwak_geheim", "{melding}", {"melding": fout})
         return waarde
 
+    @field_validator("dvs_zonder_sleutel", mode="before")
+    @classmethod
+    def _leeg_is_uit(cls, waarde: object) -> object:
+        return waarde
+
+    @model_validator(mode="after")
+    def _dvs_zonder_sleutel_alleen_op_loopback(self) -> Settings:
+        if self.dvs_zonder_sleutel and not is_loopback(self.host):
+            raise PydanticCustomError("dvs_niet_loopback", "{melding}", {"melding": dvs_niet_loopback(self.host)})
+        return self
+
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"
         if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
             return Path(self.database_url[len(prefix):])
         return None
+
+
+def dvs_niet_loopback(host: str) -> str:
+    return (f"IWMO_DVS_ZONDER_SLEUTEL=true opent POST /validatie zonder API-sleutel en mag alleen op een gateway die "
+            f"alleen op loopback luistert, maar het adres is {host!r}. Zet IWMO_HOST op 127.0.0.1 (of ::1) of zet "
+            "IWMO_DVS_ZONDER_SLEUTEL uit.")
 
 
 @lru_cache(maxsize=1)

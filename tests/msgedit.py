@@ -87,4 +87,4 @@ class Msg:
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
 
 
-BASIS = catalogue.BASISSCHEMA_NAMESPACE
+BASIS = catalogue.get("WMO301").basisschema_namespace

@@ -346,7 +346,7 @@ def _namespaces(m: _Maker) -> Iterator[Mutation]:
     wrong_root = {
         "ijw-tweeling": f"{IJW_ROOT}/jw{b.nummer}/schema",
         "ander-bericht": other.namespace,
-        "basisschema": catalogue.BASISSCHEMA_NAMESPACE,
+        "basisschema": catalogue.get("WMO301").basisschema_namespace,
         "versie-3_1": b.namespace.replace("/3_2/", "/3_1/"),
         "geen": None,
     }
@@ -356,7 +356,7 @@ def _namespaces(m: _Maker) -> Iterator[Mutation]:
         yield Mutation(m.name("namespace", f"Bericht={label}"), _serialize(root))
 
     root = m.fresh()
-    _child(root, "Header").tag = f"{{{catalogue.BASISSCHEMA_NAMESPACE}}}Header"
+    _child(root, "Header").tag = f"{{{catalogue.get('WMO301').basisschema_namespace}}}Header"
     yield Mutation(m.name("namespace", "Header=basisschema"), _serialize(root))
 
     # A basisschema element (child of a CDT) in the message namespace, and the other way round.
@@ -367,7 +367,7 @@ def _namespaces(m: _Maker) -> Iterator[Mutation]:
     yield Mutation(m.name("namespace", "Header/BerichtIdentificatie/Identificatie=bericht"), _serialize(root))
 
     root = m.fresh()
-    _child(_child(root, "Header"), "BerichtCode").tag = f"{{{catalogue.BASISSCHEMA_NAMESPACE}}}BerichtCode"
+    _child(_child(root, "Header"), "BerichtCode").tag = f"{{{catalogue.get('WMO301').basisschema_namespace}}}BerichtCode"
     yield Mutation(m.name("namespace", "Header/BerichtCode=basisschema"), _serialize(root))
 
 

@@ -15,7 +15,6 @@ from lxml import etree
 
 from gateway.demo.generate import declaratie as genereer
 from gateway.messages.declaratie_antwoord import (
-    ANTWOORD,
     BeslissingOngeldig,
     Declaratieantwoord,
     Status,
@@ -50,7 +49,7 @@ def bouw(declaratie: bytes, **kw: object) -> Declaratieantwoord:
 def assert_geldig(antwoord: Declaratieantwoord) -> etree._Element:
     """Our WMO325 schema and every in-message rule accept it; the parsed 325."""
     root = etree.fromstring(antwoord.xml)
-    schema = schemas.schema_for(ANTWOORD.naam)
+    schema = schemas.schema_for("WMO325")
     assert schema.validate(root), f"{schema.error_log}\n{antwoord.xml.decode()}"
     uitslag = validate(antwoord.xml)
     assert uitslag.bericht is not None and uitslag.bericht.naam == "WMO325"
@@ -123,7 +122,7 @@ def test_header_answers_the_declaratie_from_the_gemeente_to_the_aanbieder() -> N
     assert kop.text("Header/DeclaratieIdentificatie/Identificatie") == "DECL2026-04"
     assert kop.text("Header/DeclaratieIdentificatie/Dagtekening") == "2026-05-06"
     assert kop.text("Header/XsltVersie") == "1.0.0"
-    assert kop.text("Header/XsdVersieDeclaratie/BerichtXsdVersie") == catalogue.XSD_VERSIE
+    assert kop.text("Header/XsdVersieDeclaratie/BerichtXsdVersie") == catalogue.get("WMO301").profiel.xsd_versie
 
 
 def test_one_refused_prestatie_is_named_and_the_good_one_is_granted_exactly() -> None:
@@ -418,8 +417,8 @@ def test_the_demo_325_is_what_the_builder_makes_of_the_demo_323() -> None:
     assert vorm(etree.fromstring(antwoord.xml)) == vorm(etree.fromstring(our_example("WMO325")))
 
 
-IJW = catalogue.NAMESPACE_ROOT.replace("/iwmo/", "/ijw/")
-NAAR_IJW = {ANTWOORD.namespace: f"{IJW}/jw325/schema", BASIS: f"{IJW}/basisschema/schema"}
+IJW = catalogue.get("WMO301").profiel.namespace_root.replace("/iwmo/", "/ijw/")
+NAAR_IJW = {catalogue.get("WMO325").namespace: f"{IJW}/jw325/schema", BASIS: f"{IJW}/basisschema/schema"}
 
 
 def _hernoem(root: etree._Element, namen: dict[str, str]) -> etree._Element:

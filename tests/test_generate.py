@@ -10,7 +10,7 @@ from gateway.standard import catalogue
 from gateway.validation.validator import validate
 from tests.reference import official_xsd_dir
 
-NS = {"m": catalogue.get("WMO323").namespace, "b": catalogue.BASISSCHEMA_NAMESPACE}
+NS = {"m": catalogue.get("WMO323").namespace, "b": catalogue.get("WMO301").basisschema_namespace}
 
 
 @pytest.mark.parametrize("n", [1, 9, 10, 11, 250])

@@ -25,7 +25,7 @@ from tests.msgedit import Msg
 from tests.reference import OUR_EXAMPLES, REPO, official_example, our_example, reference_dir
 
 HEEN = ("WMO301", "WMO305", "WMO307", "WMO315", "WMO317", "WMO319")
-OUR_SCHEMAS = REPO / "schemas" / "iwmo" / catalogue.RELEASE
+OUR_SCHEMAS = REPO / "schemas" / "iwmo" / catalogue.get("WMO301").profiel.release
 XS = "{http://www.w3.org/2001/XMLSchema}"
 # iJw twin BerichtCodes (COD002); the catalogue only knows iWmo.
 IJW_CODE = {
@@ -59,10 +59,10 @@ def our_schema(naam: str) -> etree.XMLSchema:
 
 def as_ijw(xml: bytes, retour: catalogue.Berichttype) -> etree._Element:
     """The retour renamed into its iJw twin: namespaces iwmo/3_2/wmoNNN -> ijw/3_2/jwNNN, iJw BerichtCode."""
-    ijw_root = catalogue.NAMESPACE_ROOT.replace("/iwmo/", "/ijw/")
+    ijw_root = catalogue.get("WMO301").profiel.namespace_root.replace("/iwmo/", "/ijw/")
     rename = {
         retour.namespace: f"{ijw_root}/jw{retour.nummer}/schema",
-        catalogue.BASISSCHEMA_NAMESPACE: f"{ijw_root}/basisschema/schema",
+        catalogue.get('WMO301').basisschema_namespace: f"{ijw_root}/basisschema/schema",
     }
     root = etree.fromstring(xml)
     for el in root.iter():
@@ -308,13 +308,13 @@ def test_header_is_copied_with_the_retour_code_and_retour_data(heen: str) -> Non
     assert at(root, "Header/BerichtIdentificatie/Identificatie").nsmap  # basisschema child kept
     assert (
         etree.QName(at(root, "Header/BerichtIdentificatie/Identificatie")).namespace
-        == catalogue.BASISSCHEMA_NAMESPACE
+        == catalogue.get("WMO301").basisschema_namespace
     )
     assert at(root, "Header/IdentificatieRetour").text == "ABC-123"
     assert at(root, "Header/DagtekeningRetour").text == "2026-04-01"
     assert at(root, "Header/XsltVersie").text == "2.10.5"
-    assert at(root, "Header/XsdVersieRetour/BasisschemaXsdVersie").text == catalogue.XSD_VERSIE
-    assert at(root, "Header/XsdVersieRetour/BerichtXsdVersie").text == catalogue.XSD_VERSIE
+    assert at(root, "Header/XsdVersieRetour/BasisschemaXsdVersie").text == catalogue.get("WMO301").profiel.xsd_versie
+    assert at(root, "Header/XsdVersieRetour/BerichtXsdVersie").text == catalogue.get("WMO301").profiel.xsd_versie
 
 
 def test_afzender_of_a_retour_on_a_gemeente_message_is_still_the_gemeente() -> None:

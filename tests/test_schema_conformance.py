@@ -24,9 +24,11 @@ import pytest
 from lxml import etree
 
 from gateway.standard import catalogue
+from gateway.standard.profielen import IWMO_32
+from tests.schema_facts import facts
 from tests.schema_mutations import Mutation, bericht_van, mutations, retour_mutations
 
-OUR_SCHEMAS = Path(__file__).resolve().parents[1] / "schemas" / "iwmo" / catalogue.RELEASE
+OUR_SCHEMAS = Path(__file__).resolve().parents[1] / "schemas" / "iwmo" / catalogue.get("WMO301").profiel.release
 OUR_EXAMPLES = Path(__file__).resolve().parent / "data" / "schema_examples"
 SHARED = Path(
     os.environ.get("IWMO_SHARED_REFERENCE") or Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -42,7 +44,7 @@ IJW_CODE: dict[str, str] = {
     "WMO323": "490",
 }  # fmt: skip
 RETOUR = ("WMO302", "WMO306", "WMO308", "WMO316", "WMO318", "WMO320", "WMO325")
-HEEN = tuple(b.naam for b in catalogue.alle() if b.naam not in RETOUR)
+HEEN = tuple(b.naam for b in catalogue.alle(IWMO_32) if b.naam not in RETOUR)
 
 # Elements only iJw has (JW315/JW316 Client/GezagsdragerBekend, JW319/JW320 Antwoord/Woonplaatsbeginsel).
 IJW_ONLY = frozenset({"GezagsdragerBekend", "Woonplaatsbeginsel"})
@@ -102,7 +104,7 @@ def to_ijw(naam: str, data: bytes) -> bytes:
 
 @cache
 def _iwmo_productcategorieen() -> frozenset[str]:
-    basis = etree.parse(str(OUR_SCHEMAS / catalogue.BASISSCHEMA_FILE))
+    basis = etree.parse(str(OUR_SCHEMAS / "basisschema.xsd"))
     return frozenset(
         basis.xpath(
             "//xs:simpleType[@name='LDT_ProductCategorie']//xs:enumeration/@value", namespaces={"xs": XS}
@@ -117,12 +119,12 @@ def _errors(s: etree.XMLSchema) -> str:
 # --- 1. compile ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("filename", [catalogue.BASISSCHEMA_FILE, *(b.schema_file for b in catalogue.alle())])
+@pytest.mark.parametrize("filename", ["basisschema.xsd", *(b.schema_file for b in catalogue.alle(IWMO_32))])
 def test_our_schema_compiles(filename: str) -> None:
     assert schema(OUR_SCHEMAS / filename) is not None
 
 
-@pytest.mark.parametrize("naam", [b.naam for b in catalogue.alle()])
+@pytest.mark.parametrize("naam", [b.naam for b in catalogue.alle(IWMO_32)])
 def test_our_schema_matches_catalogue(naam: str) -> None:
     """Namespace, BerichtCode and the appinfo versions that XsdVersie is filled from (IV034)."""
     b = catalogue.get(naam)
@@ -135,7 +137,7 @@ def test_our_schema_matches_catalogue(naam: str) -> None:
     assert code == [b.berichtcode]
     appinfo = tree.getroot().find("xs:annotation/xs:appinfo", ns)
     versies = {etree.QName(el).localname: el.text for el in appinfo.iter(etree.Element)}
-    assert versies["BerichtXsdVersie"] == versies["BasisschemaXsdVersie"] == catalogue.XSD_VERSIE
+    assert versies["BerichtXsdVersie"] == versies["BasisschemaXsdVersie"] == catalogue.get("WMO301").profiel.xsd_versie
 
 
 # --- 2. official examples ------------------------------------------------------------------------------------------
@@ -246,76 +248,15 @@ def test_mutation_set_covers_both_verdicts() -> None:
 # --- 5. schema facts -----------------------------------------------------------------------------------------------
 
 
-def facts(path: Path, *, drop: frozenset[str] = frozenset()) -> dict[str, str]:
-    """What a schema says about messages, without layout, comments, documentation or appinfo.
-
-    Keyed by global component; QNames are resolved to {namespace}local so prefixes do not matter. Element
-    particles and types named in `drop` are left out.
-    """
-    root = etree.parse(str(path)).getroot()
-
-    def qname(el: etree._Element, value: str) -> str:
-        prefix, _, local = value.rpartition(":")
-        return f"{{{el.nsmap.get(prefix or None)}}}{local}"
-
-    def kids(el: etree._Element) -> list[etree._Element]:
-        return [c for c in el.iterchildren(etree.Element) if etree.QName(c).localname != "annotation"]
-
-    def simple(st: etree._Element) -> str:
-        (r,) = kids(st)  # only xs:restriction is expected; anything else shows up as a difference
-        facets = sorted((etree.QName(f).localname, f.get("value")) for f in kids(r))
-        return f"{etree.QName(r).localname} {qname(r, r.get('base'))} {facets}"
-
-    def particle(e: etree._Element) -> str:
-        inline = e.find(f"{{{XS}}}simpleType")
-        typ = simple(inline) if inline is not None else qname(e, e.get("type"))
-        other = sorted(
-            (k, v) for k, v in e.attrib.items() if k not in {"name", "type", "minOccurs", "maxOccurs"}
-        )
-        return f"{e.get('name')}:{typ}[{e.get('minOccurs', '1')}..{e.get('maxOccurs', '1')}]{other or ''}"
-
-    def complex_(ct: etree._Element) -> str:
-        # Our schemas (and the standard's) use one xs:sequence of xs:element per complex type; any other
-        # content model, attribute or wildcard is kept by its kind so it cannot slip through unnoticed.
-        parts: list[str] = []
-        for child in kids(ct):
-            if etree.QName(child).localname != "sequence":
-                parts.append(f"<{etree.QName(child).localname}>")
-                continue
-            for e in kids(child):
-                if etree.QName(e).localname != "element":
-                    parts.append(f"<{etree.QName(e).localname}>")
-                elif e.get("name") not in drop:
-                    parts.append(particle(e))
-        return f"{sorted(ct.attrib.items())} {parts}"
-
-    found = {"@schema": str(sorted(root.attrib.items()))}
-    for c in root.iterchildren(etree.Element):
-        if c.get("name") in drop:
-            continue
-        kind = etree.QName(c).localname
-        if kind == "import":
-            found[f"import {c.get('namespace')}"] = c.get("schemaLocation")
-        elif kind == "element":
-            found[f"element {c.get('name')}"] = qname(c, c.get("type"))
-        elif kind == "simpleType":
-            found[f"type {c.get('name')}"] = simple(c)
-        elif kind == "complexType":
-            found[f"type {c.get('name')}"] = complex_(c)
-        elif kind != "annotation":
-            found[f"{kind} {c.get('name')}"] = "unexpected top-level component"
-    return found
-
-
 def _as_iwmo(facts_: dict[str, str], naam: str) -> dict[str, str]:
     b = catalogue.get(naam)
 
     def fix(s: str) -> str:
         s = s.replace(
-            f"{catalogue.NAMESPACE_ROOT.replace('iwmo', 'ijw')}/jw{b.nummer}/",
-            f"{catalogue.NAMESPACE_ROOT}/wmo{b.nummer}/",
+            f"{catalogue.get('WMO301').profiel.namespace_root.replace('iwmo', 'ijw')}/jw{b.nummer}/",
+            f"{catalogue.get('WMO301').profiel.namespace_root}/wmo{b.nummer}/",
         )
-        s = s.replace(catalogue.BASISSCHEMA_NAMESPACE.replace("iwmo", "ijw"), catalogue.BASISSCHEMA_NAMESPACE)
+        s = s.replace(catalogue.get("WMO301").basisschema_namespace.replace("iwmo", "ijw"), catalogue.get("WMO301").basisschema_namespace)
         return s.replace(f"('pattern', '{IJW_CODE[naam]}')", f"('pattern', '{b.berichtcode}')")
 
     return {fix(k): fix(v) for k, v in facts_.items()}
@@ -326,7 +267,7 @@ def test_schema_facts_equal_standard(naam: str) -> None:
     ref = shared()
     if naam == "basisschema":
         ours, theirs = (
-            facts(OUR_SCHEMAS / catalogue.BASISSCHEMA_FILE),
+            facts(OUR_SCHEMAS / "basisschema.xsd"),
             facts(ref / "iwmo-3.2" / "xsd" / "basisschema.xsd"),
         )
     elif naam in RETOUR:

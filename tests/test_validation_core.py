@@ -11,6 +11,7 @@ import pytest
 
 from gateway.cli import main
 from gateway.standard import catalogue
+from gateway.standard.profielen import IWMO_32
 from gateway.validation.validator import validate
 from tests.msgedit import Msg
 from tests.reference import our_example
@@ -78,13 +79,26 @@ def test_malformed_xml_reports_the_line() -> None:
 
 
 def test_unknown_namespace_is_onbekend_bericht() -> None:
-    data = b'<Bericht xmlns="http://www.istandaarden.nl/ijw/3_2/jw301/schema"/>'
+    data = b'<Bericht xmlns="http://example.org/wmo301/schema"/>'
     uitslag = validate(data)
     assert uitslag.bericht is None
     assert [f.code for f in uitslag.errors] == ["ONBEKEND_BERICHT"]
+    assert "iWmo 3.2, iJw 3.2" in uitslag.errors[0].melding
 
 
-@pytest.mark.parametrize("bericht", [b.naam for b in catalogue.alle() if b.is_heenbericht])
+def test_a_release_that_is_not_installed_is_refused_with_a_profile_finding() -> None:
+    """A 3.3 namespace, or a 3.2 namespace whose header names another BerichtSubversie."""
+    uitslag = validate(b'<Bericht xmlns="http://www.istandaarden.nl/ijw/3_3/jw301/schema"/>')
+    assert uitslag.bericht is None and [f.code for f in uitslag.errors] == ["PROFIEL"]
+    assert "ijw 3.3" in uitslag.errors[0].melding and "niet is geïnstalleerd" in uitslag.errors[0].melding
+    xml = our_example("WMO301").replace(b"<BerichtSubversie>2<", b"<BerichtSubversie>3<")
+    assert xml != our_example("WMO301")
+    uitslag = validate(xml)
+    assert [f.code for f in uitslag.errors] == ["PROFIEL"]
+    assert "BerichtSubversie 3" in uitslag.errors[0].melding and "iWmo 3.2" in uitslag.errors[0].melding
+
+
+@pytest.mark.parametrize("bericht", [b.naam for b in catalogue.alle(IWMO_32) if b.is_heenbericht])
 def test_our_example_messages_are_detected_and_valid(bericht: str) -> None:
     uitslag = validate(our_example(bericht))
     assert uitslag.bericht is not None and uitslag.bericht.naam == bericht

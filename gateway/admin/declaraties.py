@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.admin import gesprek, partners, sessie
 from gateway.ingest import beslissing
-from gateway.ingest.declaratie import ANTWOORD, DECLARATIE
 from gateway.messages import retour
 from gateway.messages.declaratie_antwoord import VOLLEDIG_TOEGEKEND
 from gateway.messages.declaratie_antwoord import Status as Uitkomst
+from gateway.standard import catalogue
 from gateway.standard.codelijsten import RETOURCODES_323, betekenis
 from gateway.store.lifecycle import Status
 from gateway.store.models import Bericht, DeclaratieVerwerking, Feit
@@ -169,9 +169,9 @@ def per_nummer(sessions: sessionmaker[Session], declaratienummer: str) -> list[D
 
 def declaratienummer_van(session: Session, bericht: Bericht) -> tuple[str, str | None] | None:
     """(id of the WMO323, its DeclaratieNummer) for a 323 or the 325 that answers it; None for other messages."""
-    if bericht.berichttype == ANTWOORD.naam and bericht.antwoord_op_id:
+    if catalogue.nummer_van(bericht.berichttype) == "325" and bericht.antwoord_op_id:
         declaratie_id = bericht.antwoord_op_id
-    elif bericht.berichttype == DECLARATIE.naam:
+    elif catalogue.nummer_van(bericht.berichttype) == "323":
         declaratie_id = bericht.id
     else:
         return None

@@ -11,7 +11,7 @@ from gateway.admin import acties
 from gateway.admin.gesprek import gesprek
 from gateway.admin.uitleg import Uitleg, uitleg
 from gateway.admin.xmlweergave import Weergave, weergave
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.store import queries
 from gateway.store.models import Aflevering, AuditEvent, Bericht, Ontvangst
 from gateway.transport.outbox import afleveringen_van
@@ -48,7 +48,10 @@ class Detail:
 
 def omschrijving(berichttype: str | None) -> str:
     b = catalogue.BERICHTEN.get(berichttype or "")
-    return b.omschrijving if b else "onleesbaar bericht"
+    if b is None:
+        return "onleesbaar bericht"
+    # The default standard's messages go by their short name; the others name their standard (Toewijzing · iJw 3.2).
+    return b.omschrijving if b.profiel is profielen.PROFIELEN[0] else f"{b.omschrijving} · {b.profiel.naam}"
 
 
 def laad(session: Session, bericht_id: str, *, bsn_zichtbaar: bool = False) -> Detail | None:

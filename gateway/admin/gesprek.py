@@ -14,16 +14,18 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.standard import catalogue
 from gateway.store import queries
 from gateway.store.models import Bericht, BerichtSleutel
 from gateway.validation.safe_xml import XmlRefused, parse
 
-VERZOEKEN = ("WMO315", "WMO317")
-ANTWOORDEN_OP_VERZOEK = ("WMO301", "WMO319")
+# The kinds of message that make up a verzoek conversation, in every profile.
+VERZOEKEN = tuple(b.naam for b in catalogue.alle() if b.nummer in ("315", "317"))
+ANTWOORDEN_OP_VERZOEK = tuple(b.naam for b in catalogue.alle() if b.nummer in ("301", "319"))
 
 
 def _heen(session: Session, bericht: Bericht) -> Bericht:
-    if bericht.antwoord_op_id and bericht.berichttype != "WMO325":
+    if bericht.antwoord_op_id and catalogue.nummer_van(bericht.berichttype) != "325":
         ouder = session.get(Bericht, bericht.antwoord_op_id)
         if ouder is not None:
             return ouder

@@ -13,8 +13,8 @@ from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from gateway.standard import gemeenten
-from gateway.store import audit
-from gateway.store.models import Bericht, Partner, utcnow
+from gateway.store import audit, partnerprofielen
+from gateway.store.models import Bericht, Partner, PartnerProfiel, utcnow
 
 MAX_NAAM = 200
 
@@ -29,6 +29,7 @@ class Partnerregel:
     soort: str  # gemeente | aanbieder | onbekend
     naam: str | None
     bron: str  # "CBS", "beheer" or "" (no name yet)
+    profielen: tuple[str, ...] = ()  # pinned profile keys (store.partnerprofielen); empty: every installed one
 
 
 def soort(code: str) -> str:
@@ -62,14 +63,15 @@ def label(code: str | None, aanbieders: dict[str, str]) -> str:
 def overzicht(session: Session) -> list[Partnerregel]:
     """Every party the store has seen or an administrator named, gemeenten first, then by code."""
     gezien = union(select(Bericht.verzender.label("code")), select(Bericht.adressaat.label("code")),
-                   select(Partner.code.label("code")))
+                   select(Partner.code.label("code")), select(PartnerProfiel.code.label("code")))
     codes = {c for c in session.scalars(select(gezien.subquery().c.code)) if c}
     aanbieders = aanbiedernamen(session)
+    pins = partnerprofielen.alle(session)
     uit = []
     for code in sorted(codes, key=lambda c: (soort(c) != "gemeente", c)):
         gevonden = naam(code, aanbieders)
         bron = ("CBS" if soort(code) == "gemeente" else "beheer") if gevonden else ""
-        uit.append(Partnerregel(code, soort(code), gevonden, bron))
+        uit.append(Partnerregel(code, soort(code), gevonden, bron, tuple(sorted(pins.get(code, ())))))
     return uit
 
 

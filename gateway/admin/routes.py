@@ -44,9 +44,9 @@ from gateway.admin.grafiek import staafgrafiek
 from gateway.admin.xmlweergave import masker
 from gateway.identiteit import key_hash, key_prefix
 from gateway.ingest import beslissing
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.standard.codelijsten import betekenis
-from gateway.store import audit
+from gateway.store import audit, partnerprofielen
 from gateway.store.apikeys import authenticate
 from gateway.store.db import make_session_factory
 from gateway.store.lifecycle import Status
@@ -491,12 +491,27 @@ def _partnerpagina(request: Request, b: sessie.Beheerder, *, fout: str = "", mel
     with _console(request).sessions() as s:
         rijen = partners.overzicht(s)
     return _pagina(request, "partners.html", {"rijen": rijen, "fout": fout, "melding": melding,
-                                              "invoer": invoer or {}}, status_code=status_code, b=b)
+                                              "invoer": invoer or {}, "profielen": profielen.PROFIELEN},
+                   status_code=status_code, b=b)
 
 
 @router.get("/partners", response_class=HTMLResponse)
-def partnerlijst(request: Request, b: Beheer, benoemd: str = "") -> HTMLResponse:
-    return _partnerpagina(request, b, melding=f"De naam van {benoemd} is opgeslagen." if benoemd else "")
+def partnerlijst(request: Request, b: Beheer, benoemd: str = "", vastgezet: str = "") -> HTMLResponse:
+    melding = (f"De naam van {benoemd} is opgeslagen." if benoemd else
+               f"De profielen van {vastgezet} zijn opgeslagen." if vastgezet else "")
+    return _partnerpagina(request, b, melding=melding)
+
+
+@router.post("/partners/profielen")
+def partner_vastzetten(request: Request, b: Operator, code: Annotated[str, Form()] = "",
+                       profiel: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Pin a partner to some installed profiles (none ticked: every installed profile again)."""
+    try:
+        with _console(request).sessions() as s, s.begin():
+            partnerprofielen.zet_vast(s, code, profiel or [], actor=b.actor)
+    except partnerprofielen.ProfielOngeldig as fout:
+        return _partnerpagina(request, b, fout=str(fout), status_code=400, invoer={"profielcode": code})
+    return RedirectResponse("/admin/partners?" + urlencode({"vastgezet": code.strip()}), status_code=303)
 
 
 @router.post("/partners")
@@ -623,5 +638,10 @@ def install(app: FastAPI) -> None:
         b = sessie.lees_cookie(_console(request).secret, request.cookies.get(sessie.COOKIE))
         return _fout(request, b, 403, exc.melding)
 
+    from gateway.admin.herverwerking import (
+        router as herverwerking_router,  # imports this module: not at the top
+    )
+
     app.include_router(router)
+    app.include_router(herverwerking_router)  # replay by filter (issue 14)
     app.mount("/admin/static", StaticFiles(directory=str(HIER / "static")), name="admin-static")

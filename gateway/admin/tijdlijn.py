@@ -12,10 +12,9 @@ from gateway.store import queries
 from gateway.store.models import Bericht
 
 # What a message is in the client's story; retourberichten are shown with the message they answer.
-SOORT = {
-    "WMO315": "verzoek", "WMO317": "verzoek", "WMO319": "antwoord", "WMO301": "toewijzing",
-    "WMO305": "start", "WMO307": "stop", "WMO323": "declaratie", "WMO325": "declaratie-antwoord",
-}
+_SOORT = {"315": "verzoek", "317": "verzoek", "319": "antwoord", "301": "toewijzing", "305": "start", "307": "stop",
+          "323": "declaratie", "325": "declaratie-antwoord"}
+SOORT = {b.naam: _SOORT[b.nummer] for b in catalogue.alle() if b.nummer in _SOORT}
 
 
 @dataclass(frozen=True)

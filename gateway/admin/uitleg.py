@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gateway.standard import profielen
 from gateway.standard.codelijsten import WJ001, betekenis
 
 # Codes the gateway gives before any rule could run (see README: validate --json).
@@ -17,9 +18,12 @@ ALGEMEEN: dict[str, tuple[str, str]] = {
             "Lever het bericht opnieuw aan als UTF-8 XML zonder DTD; controleer de export van het bronsysteem."),
     "TE_GROOT": ("Het bericht is groter dan de ingestelde limiet.",
                  "Splits de declaratie in kleinere berichten of vraag de beheerder de limiet te verhogen."),
-    "ONBEKEND_BERICHT": ("Dit is geen iWmo 3.2-bericht.",
+    "ONBEKEND_BERICHT": (f"Dit is geen bericht van {profielen.beschrijving()}.",
                          "Controleer namespace, BerichtCode en versie (3.2) in de header."),
-    "XSD": ("Het bericht voldoet niet aan het XSD-schema van iWmo 3.2.",
+    "PROFIEL": ("Het bericht hoort bij een standaard of release die deze gateway niet heeft geïnstalleerd.",
+                "Stuur het in een geïnstalleerde release (iwmo-gateway profielen) of laat de beheerder het "
+                "profiel installeren."),
+    "XSD": ("Het bericht voldoet niet aan het XSD-schema van zijn standaard.",
             "Corrigeer het element op de genoemde plaats volgens het schema en lever opnieuw aan."),
 }
 

@@ -18,9 +18,12 @@ from gateway.api import docs, problems
 from gateway.api.abonnementen import router as abonnementen_router
 from gateway.api.achterstallig import router as achterstallig_router
 from gateway.api.declaraties import router as declaraties_router
+from gateway.api.dvs import router as dvs_router
 from gateway.api.guards import BodyTimeout, NoStore
+from gateway.api.herverwerkingen import router as herverwerkingen_router
 from gateway.api.models import Gezondheid
 from gateway.api.observability import Metrics, RequestLog
+from gateway.api.profielen import router as profielen_router
 from gateway.api.routes import router
 from gateway.api.service import GatewayService
 from gateway.ingest.ontvang import Ontvanger
@@ -79,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(declaraties_router)
     app.include_router(achterstallig_router)
     app.include_router(abonnementen_router)  # webhooks and the event stream (issue 14)
+    app.include_router(herverwerkingen_router)  # replay by filter (issue 14)
+    app.include_router(profielen_router)  # installed profiles (issue 15)
+    app.include_router(dvs_router)  # drop-in for the Zorginstituut's DVS: /validatie, /status (issue 15)
 
     # /health and /ready answer in one shape and one vocabulary (models.Gezondheid): a status, and per part
     # checked what was found.

@@ -21,7 +21,6 @@ from gateway.api.problems import ProblemError
 from gateway.identiteit import Principal
 from gateway.ingest import beslissing
 from gateway.ingest.beslissing import NaAntwoord
-from gateway.ingest.declaratie import ANTWOORD
 from gateway.ingest.ontvang import Ontvanger
 from gateway.ingest.oordeel import Ingekort, Oordeel
 from gateway.ingest.vastlegging import CrossRules, Na, claims_van
@@ -114,7 +113,7 @@ class GatewayService:
         saw or one it cannot answer so, a Header or Declaratie-class refusal, an Identificatie used before:
         TR056 says so then)."""
         root, kop = oordeel.root, oordeel.kop
-        if (oordeel.bericht is None or oordeel.bericht.naam != ANTWOORD.naam or not oordeel.uitslag.xsd_valid
+        if (oordeel.bericht is None or not oordeel.bericht.is_soort("325") or not oordeel.uitslag.xsd_valid
                 or root is None or kop is None or caller.party is None):
             return None
         herbouw = herbouw_uit_antwoord(root)
@@ -123,7 +122,8 @@ class GatewayService:
         declaratie_identificatie = next((v for k, v in kop.sleutels if k == "DeclaratieIdentificatie"), None)
         with self.sessions() as session:
             declaratie = beslissing.te_herbouwen(session, gemeente=caller.party, aanbieder=kop.ontvanger,
-                                                 declaratie_identificatie=declaratie_identificatie)
+                                                 declaratie_identificatie=declaratie_identificatie,
+                                                 declaratie=catalogue.get("323", oordeel.bericht.profiel).naam)
             if declaratie is None or (caller.party, kop.berichtcode, kop.identificatie) in claims_van(session, [oordeel]):
                 return None
             return herbouw, declaratie.id
@@ -139,8 +139,9 @@ class GatewayService:
         except (beslissing.AlBeantwoord, beslissing.AntwoordOngeldig) as exc:
             raise _herbouw_probleem(exc, herbouw, declaratie_id) from None
         # The verdict, as for any submission: the built 325 passed our schema and rules (it may be queued already).
-        self.metrics.berichten.labels(ANTWOORD.naam, Status.ACCEPTED).inc()
-        return Inzending(id=uit.antwoord_id, bericht=ANTWOORD.naam, status=Status.ACCEPTED, duplicaat=False, errors=[],
+        assert oordeel.bericht is not None
+        self.metrics.berichten.labels(oordeel.bericht.naam, Status.ACCEPTED).inc()
+        return Inzending(id=uit.antwoord_id, bericht=oordeel.bericht.naam, status=Status.ACCEPTED, duplicaat=False, errors=[],
                          opgesteld_door_gateway=True, links=_links(uit.antwoord_id, None))
 
     def dry_run(self, data: bytes | Ingekort, caller: Principal) -> Validatie:
@@ -274,8 +275,8 @@ def _herbouw_probleem(exc: Exception, herbouw: Herbouw, declaratie_id: str) -> P
                                              "opgeslagen." if exc.antwoord_id else ""))
     assert isinstance(exc, beslissing.AntwoordOngeldig)
     return ProblemError(
-        422, f"Dit {ANTWOORD.naam} beantwoordt declaratie /api/v1/berichten/{declaratie_id}, maar met deze "
-             "beslissing is geen geldig WMO325 te maken; er is niets opgeslagen.",
+        422, f"Dit declaratie-antwoord beantwoordt declaratie /api/v1/berichten/{declaratie_id}, maar met deze "
+             "beslissing is geen geldig declaratie-antwoord te maken; er is niets opgeslagen.",
         errors=[_in_antwoord(f, herbouw.plaatsen) for f in exc.fouten])
 
 

@@ -41,7 +41,8 @@ def declaratie(n: int, seed: int = 0, *, jaar: int = 2026, maand: int = 4, ident
     rng = random.Random(seed)
     begin, eind = _maand(jaar, maand)
     dagtekening = eind + dt.timedelta(days=6)
-    ns = catalogue.get("WMO323").namespace
+    bericht = catalogue.get("WMO323")
+    ns = bericht.namespace
     regels: list[str] = []
     totaal = 0
     for c in range(0, n, PRESTATIES_PER_CLIENT):
@@ -67,7 +68,7 @@ def declaratie(n: int, seed: int = 0, *, jaar: int = 2026, maand: int = 4, ident
     ident = identificatie or f"GEN{seed:09d}"[:12]
     kop = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<Bericht xmlns="{ns}" xmlns:b="{catalogue.BASISSCHEMA_NAMESPACE}">'
+        f'<Bericht xmlns="{ns}" xmlns:b="{bericht.basisschema_namespace}">'
         "<Header><BerichtCode>484</BerichtCode><BerichtVersie>3</BerichtVersie><BerichtSubversie>2</BerichtSubversie>"
         f"<Afzender>{AANBIEDER}</Afzender><Ontvanger>{GEMEENTE}</Ontvanger>"
         f"<BerichtIdentificatie><b:Identificatie>{escape(ident)}</b:Identificatie>"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.standard import catalogue, gemeenten
+from gateway.standard import catalogue, gemeenten, profielen
 
 GEMEENTE = "gemeente"
 AANBIEDER = "aanbieder"
@@ -103,7 +103,7 @@ def _typen(tabel: dict[str, Any], sleutel: str, soort: str, plek: str, fouten: l
     toegestaan = _standaard(soort, sleutel)
     for naam in waarde:
         if naam not in catalogue.BERICHTEN:
-            fouten.append(f"{plek}.{sleutel}: {naam!r} is geen iWmo {catalogue.RELEASE}-bericht")
+            fouten.append(f"{plek}.{sleutel}: {naam!r} is geen bericht van {profielen.beschrijving()}")
         elif naam not in toegestaan:
             fouten.append(f"{plek}.{sleutel}: een {soort} kan {naam} niet {'versturen' if sleutel == 'verzenden' else 'ontvangen'}")
     return frozenset(waarde)

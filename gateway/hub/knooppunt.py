@@ -65,9 +65,10 @@ def schemacontrole(payload: bytes, functie: str) -> Schemafout | None:
         eerste = uitslag.errors[0]
         plek = ", ".join(eerste.locatie)
         details = f"{eerste.code} {plek}: {eerste.melding}" if plek else f"{eerste.code}: {eerste.melding}"
+        standaard = uitslag.bericht.profiel.naam if uitslag.bericht else "zijn standaard"
         return Schemafout(
             xml=eerste.code == XML,
-            omschrijving=f"Berichtbody van {functie} is niet conform het iWmo {catalogue.RELEASE}-schema "
+            omschrijving=f"Berichtbody van {functie} is niet conform het schema van {standaard} "
                          f"({len(uitslag.errors)} fout(en)); er volgt geen retourbericht. Herstel en verstuur opnieuw.",
             details=details,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.hub.config import AANBIEDER, GEMEENTE, HubConfig, Partij
-from gateway.standard import catalogue, gemeenten
+from gateway.standard import catalogue, gemeenten, profielen
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def route(config: HubConfig, afzender: Partij, ontvanger: str, functie: str) -> 
     """Where an envelope from `afzender` (already authenticated) for `ontvanger` with `functie` goes."""
     bericht = catalogue.BERICHTEN.get(functie)
     if bericht is None:
-        return geen_route(afzender.code, functie, f"{functie} is geen iWmo {catalogue.RELEASE}-bericht")
+        return geen_route(afzender.code, functie, f"{functie} is geen bericht van {profielen.beschrijving()}")
     verwacht = AANBIEDER if bericht.verzonden_door_gemeente else GEMEENTE
     if (afzender.soort == GEMEENTE) != bericht.verzonden_door_gemeente:
         return geen_route(afzender.code, functie, f"een {afzender.soort} verstuurt {functie} niet")

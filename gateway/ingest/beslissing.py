@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.gebeurtenissen import vastleggen as gebeurtenissen
-from gateway.ingest.declaratie import ANTWOORD, DECLARATIE, oordeel_uit_json
+from gateway.ingest.declaratie import oordeel_uit_json
 from gateway.ingest.vastlegging import store_outgoing
 from gateway.messages.declaratie_antwoord import (
     BeslissingOngeldig,
@@ -27,6 +27,7 @@ from gateway.messages.declaratie_antwoord import (
     beslissing_uit_antwoord,
     bouw_declaratie_antwoord,
 )
+from gateway.standard import catalogue
 from gateway.store.history import file_facts
 from gateway.store.lifecycle import Status, allowed, transition
 from gateway.store.models import Bericht, DeclaratieVerwerking, IdentificatieClaim, utcnow
@@ -98,7 +99,7 @@ def beantwoord(sessions: sessionmaker[Session], declaratie_id: str, *, partij: s
         if identificatie is not None and antwoord.afzender and antwoord.berichtcode:
             session.add(IdentificatieClaim(afzender=antwoord.afzender, berichtcode=antwoord.berichtcode,
                                            identificatie=identificatie, bericht_id=antwoord.id))
-        file_facts(session, antwoord.id, ANTWOORD, safe_xml.parse(besluit.xml).root)
+        file_facts(session, antwoord.id, catalogue.get(antwoord.berichttype or ""), safe_xml.parse(besluit.xml).root)
         dv.antwoord_id, dv.beantwoord_at = antwoord.id, utcnow()
         dv.totaal_ingediend, dv.totaal_toegekend = besluit.totaal_ingediend, besluit.totaal_toegekend
         if allowed(row.status, Status.ANSWERED):
@@ -130,7 +131,7 @@ def _stel_op(session: Session, declaratie_id: str, *, partij: str, afgewezen: Ma
              ) -> tuple[Bericht, DeclaratieVerwerking, Declaratieantwoord]:
     """Find the 323, merge the gateway's technical refusals with the gemeente's, build the 325 and check it."""
     row = session.get(Bericht, declaratie_id) if "\x00" not in declaratie_id else None
-    if row is None or row.berichttype != DECLARATIE.naam or row.richting != "in" or row.adressaat != partij:
+    if row is None or catalogue.nummer_van(row.berichttype) != "323" or row.richting != "in" or row.adressaat != partij:
         raise NietGevonden(declaratie_id)
     dv = _verwerking(session, row)
     if dv.antwoord_id is not None or dv.verwerking == "niet_verwerkt" or row.status == Status.REJECTED:
@@ -151,13 +152,13 @@ def _stel_op(session: Session, declaratie_id: str, *, partij: str, afgewezen: Ma
 
 
 def te_herbouwen(session: Session, *, gemeente: str, aanbieder: str | None,
-                 declaratie_identificatie: str | None) -> Bericht | None:
+                 declaratie_identificatie: str | None, declaratie: str = "WMO323") -> Bericht | None:
     """The WMO323 that a WMO325 `gemeente` wrote itself answers, when the gateway builds that answer instead:
     a 323 it received for `gemeente` that is answered already (`beantwoord` then refuses: 409) or awaits the
     gemeente's decision. None for a 323 the gateway never saw (exchanged before it was installed) and for one
     that is not processed and has no 325 yet (the header-only answer `beantwoord` does not write): such a
     325 is judged and stored as written."""
-    row = declaratie_van(session, aanbieder=aanbieder, identificatie=declaratie_identificatie)
+    row = declaratie_van(session, aanbieder=aanbieder, identificatie=declaratie_identificatie, declaratie=declaratie)
     if row is None or row.richting != "in" or row.adressaat != gemeente:
         return None
     dv = session.scalars(select(DeclaratieVerwerking).where(DeclaratieVerwerking.bericht_id == row.id)).first()

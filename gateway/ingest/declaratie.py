@@ -22,11 +22,7 @@ from gateway.messages.declaratie_antwoord import (
     totaal_ingediend,
 )
 from gateway.messages.retour import GeenRetourbericht
-from gateway.standard import catalogue
 from gateway.validation.findings import Finding
-
-DECLARATIE = catalogue.get("WMO323")
-ANTWOORD = catalogue.get("WMO325")
 
 
 class Soort(enum.StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.ingest.oordeel import Ingekort, Oordeel, beoordeel
 from gateway.ingest.schrijver import Schrijver
 from gateway.ingest.vastlegging import Aanlevering, CrossRules, Na, Received, Vooraf, leg_vast
+from gateway.store.partnerprofielen import Partnerprofielen
 from gateway.store.wekker import meld_wijziging
 
 
@@ -26,10 +27,11 @@ class Ontvanger:
         self.namens = namens or None
         self.schrijver = schrijver
         self.retour_dagtekening = retour_dagtekening
+        self.partnerprofielen = Partnerprofielen(sessions)
 
     def beoordeel(self, data: bytes | Ingekort) -> Oordeel:
         return beoordeel(data, max_bytes=self.max_bytes, namens=self.namens,
-                         retour_dagtekening=self.retour_dagtekening)
+                         retour_dagtekening=self.retour_dagtekening, vastgezet=self.partnerprofielen.van)
 
     def ontvang(self, bericht: bytes | Ingekort | Oordeel, *, party: str, richting: str = "in", vooraf: Vooraf | None = None,
                 na: Na | None = None) -> Received:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -18,7 +19,7 @@ from lxml import etree
 from gateway.messages.retour import GeenRetourbericht, build_retourbericht
 from gateway.standard import catalogue
 from gateway.store.keys import Kop, extract, partijen
-from gateway.validation.findings import TE_GROOT, Finding
+from gateway.validation.findings import PROFIEL, TE_GROOT, Finding
 from gateway.validation.validator import Uitslag, validate
 
 
@@ -89,10 +90,32 @@ def _bouw(tree: etree._ElementTree, errors: list[Finding], dagtekening: dt.date 
         return None
 
 
+Vastgezet = Callable[[str | None], frozenset[str] | None]  # a party's pinned profile keys (store.partnerprofielen)
+
+
+def _buiten_profiel(oordeel: Oordeel, vastgezet: Vastgezet) -> Finding | None:
+    """A message to or from a party pinned to other profiles (a transition to a new release, or a party that
+    does not exchange this standard): refused in transit, like a message of a profile that is not installed."""
+    bericht, kop = oordeel.bericht, oordeel.kop
+    if bericht is None or kop is None:
+        return None
+    for rol, code, plek in (("afzender", oordeel.verzender, "Afzender"), ("ontvanger", oordeel.adressaat, "Ontvanger")):
+        pins = vastgezet(code)
+        if pins is not None and bericht.profiel.sleutel not in pins:
+            if bericht.soort is catalogue.Soort.RETOUR:  # a retourbericht keeps the heenbericht's header
+                plek = "Ontvanger" if plek == "Afzender" else "Afzender"
+            return Finding(code=PROFIEL, locatie=(f"/Bericht/Header/{plek}",), melding=(
+                f"De {rol} {code} wisselt alleen {', '.join(sorted(pins))} uit (vastgezet door de beheerder); dit "
+                f"{bericht.naam} hoort bij {bericht.profiel.sleutel}. Stuur het bericht in een profiel dat deze "
+                "partner uitwisselt, of laat de beheerder het profiel voor deze partner vrijgeven (/admin/partners)."))
+    return None
+
+
 def beoordeel(data: bytes | Ingekort, *, max_bytes: int | None = None, namens: frozenset[str] | None = None,
-              retour_dagtekening: dt.date | None = None) -> Oordeel:
+              retour_dagtekening: dt.date | None = None, vastgezet: Vastgezet | None = None) -> Oordeel:
     """`namens`: the parties this gateway answers for. A heenbericht addressed to another organisation gets
     its retourbericht from that organisation, so none is built here. None: this gateway answers for all.
+    `vastgezet`: the profiles a party is pinned to (see `_buiten_profiel`).
     An `Ingekort` (a body the caller would not hold whole) is judged TE_GROOT without being read."""
     if isinstance(data, Ingekort):
         return Oordeel(data=data.prefix, sha256=data.sha256, uitslag=uitslag_te_groot(data, max_bytes),
@@ -103,6 +126,10 @@ def beoordeel(data: bytes | Ingekort, *, max_bytes: int | None = None, namens: f
     if uitslag.tree is None:
         return oordeel
     oordeel.kop = extract(uitslag.tree.getroot())
+    buiten = _buiten_profiel(oordeel, vastgezet) if vastgezet is not None else None
+    if buiten is not None:
+        uitslag.errors = [buiten]
+        return oordeel
     oordeel.voor_ons = not namens or oordeel.adressaat in namens
     oordeel.beantwoorden = bool(
         uitslag.xsd_valid and uitslag.bericht and catalogue.retourbericht_voor(uitslag.bericht.naam)

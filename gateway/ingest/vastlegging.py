@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 
 from gateway.gebeurtenissen import vastleggen as gebeurtenissen
 from gateway.ingest.declaratie import (
-    ANTWOORD,
-    DECLARATIE,
     Soort,
     Verwerking,
     antwoord_niet_verwerkt,
@@ -154,7 +152,7 @@ def tegen_opslag(session: Session, o: Oordeel, *, party: str, richting: str = "i
     # A declaratie with faults only in clients or prestaties is still processed (IV087): those faults refuse
     # their prestaties, not the message.
     verwerking = None
-    if o.bericht is not None and o.bericht.naam == DECLARATIE.naam and o.uitslag.xsd_valid and root is not None:
+    if o.bericht is not None and o.bericht.is_soort("323") and o.uitslag.xsd_valid and root is not None:
         verwerking = verwerking_van(root, errors)
     blokkerend = bool(errors) and not (verwerking is not None and verwerking.soort is Soort.GEDEELTELIJK)
     claim = _claim(row) if o.bericht is not None and not blokkerend else None
@@ -202,7 +200,7 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     audit.append(session, actor=a.party, action="ontvangen", bericht_id=row.id, to_state=Status.RECEIVED,
                  details=details)
     if vreemd is None and o.bericht is not None and (o.bericht.soort is catalogue.Soort.RETOUR
-                                                     or o.bericht.naam == ANTWOORD.naam):
+                                                     or o.bericht.is_soort("325")):
         session.flush()  # its heenbericht may be earlier in this very group
         link_answer(session, row)
     if u.claim is not None:
@@ -223,7 +221,7 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
         oordeel["verwerking"] = str(verwerking.soort)
     transition(session, row, verdict, actor="system", action="beoordeeld", details=oordeel)
 
-    if verdict is Status.ACCEPTED and row.berichttype == ANTWOORD.naam and row.antwoord_op_id:
+    if verdict is Status.ACCEPTED and catalogue.nummer_van(row.berichttype) == "325" and row.antwoord_op_id:
         _beantwoordt_declaratie(session, row)
 
     retour_id = None

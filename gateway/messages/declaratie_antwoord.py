@@ -55,8 +55,6 @@ from gateway.validation import safe_xml
 from gateway.validation.findings import Finding
 from gateway.validation.paths import element_path, local
 
-DECLARATIE = catalogue.get("WMO323")
-ANTWOORD = catalogue.get("WMO325")
 VOLLEDIG_TOEGEKEND = "8001"  # WJ001: Declaratie is volledig toegewezen
 
 # Codes with a fixed meaning that the builder assigns itself; a decision names the reason, not these.
@@ -148,6 +146,11 @@ class _Declaratie:
     header: etree._Element
     declaratie: etree._Element
     clienten: list[_Client]
+    bericht: catalogue.Berichttype  # the 323 of its profile (WMO323, JW323)
+
+    @property
+    def antwoord(self) -> catalogue.Berichttype:
+        return catalogue.get(self.bericht.beantwoord_door or "")
 
     def prestaties(self) -> Iterable[_Prestatie]:
         for client in self.clienten:
@@ -160,19 +163,24 @@ _BASIS_ELEMENTEN = frozenset({"Identificatie", "Dagtekening", "BasisschemaXsdVer
                               "Bedrag", "TotaalBedrag", "DebetCredit"})
 
 
-@functools.lru_cache(maxsize=64)
-def _pad(steps: tuple[str, ...]) -> str:
-    return "/".join(
-        f"{{{catalogue.BASISSCHEMA_NAMESPACE if s in _BASIS_ELEMENTEN else DECLARATIE.namespace}}}{s}" for s in steps
-    )
+@functools.lru_cache(maxsize=256)
+def _pad(steps: tuple[str, ...], namespace: str) -> str:
+    """Qualified steps below an element of the message in `namespace` (its basisschema elements in theirs)."""
+    bericht = catalogue.by_namespace(namespace)
+    basis = bericht.basisschema_namespace if bericht else namespace
+    return "/".join(f"{{{basis if s in _BASIS_ELEMENTEN else namespace}}}{s}" for s in steps)
+
+
+def _ns(el: etree._Element) -> str:
+    return el.tag[1:el.tag.index("}")] if el.tag[0] == "{" else ""
 
 
 def _kind(parent: etree._Element, *steps: str) -> etree._Element:
     # One qualified find per lookup: lxml compiles and caches the path, and a 10 000-line declaratie asks 40 000.
-    found = parent.find(_pad(steps))
+    found = parent.find(_pad(steps, _ns(parent)))
     if found is None:
         raise BeslissingOngeldig([_fout("GEEN_DECLARATIE", element_path(parent), (
-            f"{DECLARATIE.naam} zonder {'/'.join(steps)} onder {element_path(parent)}: is het XSD-valide? Een "
+            f"Declaratie zonder {'/'.join(steps)} onder {element_path(parent)}: is het XSD-valide? Een "
             "declaratie-antwoord kan alleen op een XSD-valide declaratie volgen."))])
     return found
 
@@ -198,7 +206,8 @@ _DEBETCREDIT = ("IngediendBedrag", "DebetCredit")
 
 def _prestatiebedrag(prestatie: etree._Element) -> int:
     """IngediendBedrag as signed cents; two findtexts, as this runs once per line of a 10 000-line declaratie."""
-    bedrag, teken = prestatie.findtext(_pad(_BEDRAG)), prestatie.findtext(_pad(_DEBETCREDIT))
+    ns = _ns(prestatie)
+    bedrag, teken = prestatie.findtext(_pad(_BEDRAG, ns)), prestatie.findtext(_pad(_DEBETCREDIT, ns))
     if bedrag is None or teken is None or not bedrag.strip().lstrip("+").isdigit():
         return _bedrag(_kind(prestatie, "IngediendBedrag"), "Bedrag")  # names what is missing or wrong
     return -int(bedrag) if teken.strip() == "C" else int(bedrag)
@@ -220,16 +229,17 @@ def _lees(declaratie: etree._Element | etree._ElementTree | bytes) -> _Declarati
     else:
         root = declaratie
     qname = etree.QName(root)
-    if qname.localname != "Bericht" or qname.namespace != DECLARATIE.namespace:
+    bericht = catalogue.by_namespace(qname.namespace)
+    if qname.localname != "Bericht" or bericht is None or not bericht.is_soort("323"):
         raise BeslissingOngeldig([_fout("GEEN_DECLARATIE", "/" + qname.localname, (
-            f"Een declaratie-antwoord ({ANTWOORD.naam}) beantwoordt een {DECLARATIE.naam}; dit bericht is er geen "
+            "Een declaratie-antwoord (325) beantwoordt een declaratie (323); dit bericht is er geen "
             f"(root {{{qname.namespace}}}{qname.localname})."))])
-    d = _Declaratie(root, _kind(root, "Header"), _kind(root, "Declaratie"), [])
-    client_els = _kind(d.declaratie, "Clienten").findall(_pad(("Client",)))
+    d = _Declaratie(root, _kind(root, "Header"), _kind(root, "Declaratie"), [], bericht)
+    client_els = _kind(d.declaratie, "Clienten").findall(_pad(("Client",), qname.namespace))
     for i, client_el in enumerate(client_els, 1):
         pad = "/Bericht/Declaratie/Clienten/" + _stap("Client", i, len(client_els))
         client = _Client(client_el, pad, _tekst(client_el, "Bsn"))
-        prestatie_els = _kind(client_el, "Prestaties").findall(_pad(("Prestatie",)))
+        prestatie_els = _kind(client_el, "Prestaties").findall(_pad(("Prestatie",), qname.namespace))
         for j, el in enumerate(prestatie_els, 1):
             client.prestaties.append(_Prestatie(
                 el, f"{pad}/Prestaties/{_stap('Prestatie', j, len(prestatie_els))}",
@@ -257,8 +267,8 @@ def _controleer_codes(codes: Sequence[str], locatie: str, *, kop: bool = False) 
     for code in codes:
         if code not in RETOURCODES_323:
             fouten.append(_fout("RETOURCODE_ONGELDIG", locatie, (
-                f"{locatie}: {code!r} is geen WJ001-retourcode voor een declaratie-antwoord op een "
-                f"{DECLARATIE.naam}. Gebruik een code uit WJ001 voor {DECLARATIE.naam}, zoals 9340 of 9307.")))
+                f"{locatie}: {code!r} is geen WJ001-retourcode voor een declaratie-antwoord. Gebruik een code "
+                "uit WJ001 voor de declaratie (323), zoals 9340 of 9307.")))
         elif code in _TOEGEKEND_DOOR_BOUWER or (code == retour.TECHNISCH_AFGEKEURD and not kop):
             fouten.append(_fout("RETOURCODE_ONGELDIG", locatie, (
                 f"{locatie}: {code} geeft geen reden van afwijzing; 0001, 0200, 0233 en 8001 vult de gateway zelf "
@@ -292,7 +302,7 @@ def _koppel(
             soort = "cliënt" if geheim else "prestatie (ReferentieNummer of pad)"
             fouten.append(_fout("ONBEKEND_IN_DECLARATIE", locatie, (
                 f"{locatie}: {wat} staat niet als {soort} in de declaratie. Noem alleen wat in de "
-                f"{DECLARATIE.naam} staat.")))
+                "declaratie staat.")))
             continue
         gevonden = _controleer_codes(codes, locatie)
         fouten += gevonden
@@ -306,26 +316,28 @@ def _koppel(
 
 
 def _schrijf_totaal(parent: etree._Element, naam: str, bedrag: int) -> None:
-    totaal = retour.schrijf_element(parent, ANTWOORD.namespace, naam)
-    basis = catalogue.BASISSCHEMA_NAMESPACE
+    ns = _ns(parent)
+    totaal = retour.schrijf_element(parent, ns, naam)
+    basis = catalogue.by_namespace(ns).basisschema_namespace  # type: ignore[union-attr]
     retour.schrijf_element(totaal, basis, "TotaalBedrag", str(abs(bedrag)))
     retour.schrijf_element(totaal, basis, "DebetCredit", "C" if bedrag < 0 else "D")  # 0 is debet (CS325)
 
 
 def _kop(d: _Declaratie, ident: str, datum: str, xslt_versie: str | None, codes: Sequence[str]) -> etree._Element:
-    ns, heen_ns = ANTWOORD.namespace, DECLARATIE.namespace
-    out = etree.Element(f"{{{ns}}}Bericht", nsmap={ANTWOORD.prefix: ns, retour.BASIS_PREFIX: catalogue.BASISSCHEMA_NAMESPACE})
+    antwoord = d.antwoord
+    ns, heen_ns, basis = antwoord.namespace, d.bericht.namespace, antwoord.basisschema_namespace
+    out = retour.nieuw_bericht(antwoord)
     header = retour.schrijf_element(out, ns, "Header")
-    retour.schrijf_element(header, ns, "BerichtCode", ANTWOORD.berichtcode)
-    retour.schrijf_element(header, ns, "BerichtVersie", catalogue.BERICHT_VERSIE)
-    retour.schrijf_element(header, ns, "BerichtSubversie", catalogue.BERICHT_SUBVERSIE)
+    retour.schrijf_element(header, ns, "BerichtCode", antwoord.berichtcode)
+    retour.schrijf_element(header, ns, "BerichtVersie", antwoord.profiel.bericht_versie)
+    retour.schrijf_element(header, ns, "BerichtSubversie", antwoord.profiel.bericht_subversie)
     # A new message from the gemeente: the declaratie's Ontvanger sends it to the declaratie's Afzender.
     retour.schrijf_element(header, ns, "Afzender", _tekst(d.header, "Ontvanger"))
     retour.schrijf_element(header, ns, "Ontvanger", _tekst(d.header, "Afzender"))
     identificatie = retour.schrijf_element(header, ns, "BerichtIdentificatie")
-    retour.schrijf_element(identificatie, catalogue.BASISSCHEMA_NAMESPACE, "Identificatie", ident)
-    retour.schrijf_element(identificatie, catalogue.BASISSCHEMA_NAMESPACE, "Dagtekening", datum)
-    retour.schrijf_xsd_versie(header, ns, "XsdVersie")
+    retour.schrijf_element(identificatie, basis, "Identificatie", ident)
+    retour.schrijf_element(identificatie, basis, "Dagtekening", datum)
+    retour.schrijf_xsd_versie(header, antwoord, "XsdVersie")
     for naam, bron in (("DeclaratieIdentificatie", "BerichtIdentificatie"), ("XsltVersie", None),
                        ("XsdVersieDeclaratie", "XsdVersie")):
         if bron is None:
@@ -397,12 +409,12 @@ def bouw_declaratie_antwoord(
     if kop or decl:  # not processed: IV087 answers at once and books nothing
         out = _kop(d, ident, datum, xslt_versie, kop or (retour.GEEN_OPMERKINGEN,))
         if not kop:
-            antwoord = retour.schrijf_element(out, ANTWOORD.namespace, "DeclaratieAntwoord")
-            retour.schrijf_element(antwoord, ANTWOORD.namespace, "DeclaratieNummer",
+            antwoord = retour.schrijf_element(out, d.antwoord.namespace, "DeclaratieAntwoord")
+            retour.schrijf_element(antwoord, d.antwoord.namespace, "DeclaratieNummer",
                                    _tekst(d.declaratie, "DeclaratieNummer"))
             _schrijf_totaal(antwoord, "TotaalIngediendBedrag", ingediend)
             _schrijf_totaal(antwoord, "TotaalToegekendBedrag", 0)
-            retour.schrijf_retourcodes(antwoord, ANTWOORD.namespace, decl)
+            retour.schrijf_retourcodes(antwoord, d.antwoord.namespace, decl)
         return Declaratieantwoord(
             xml=retour.als_bytes(out), verwerkt=False, totaal_ingediend=ingediend, totaal_toegekend=0,
             per_prestatie={k: PrestatieUitkomst(Status.NIET_VERWERKT, p.bedrag, ()) for k, p in sleutels.items()},
@@ -431,7 +443,7 @@ def bouw_declaratie_antwoord(
                 uitkomst[id(p)] = PrestatieUitkomst(Status.TOEGEKEND, p.bedrag, ())
     toegekend = sum(u.bedrag for u in uitkomst.values() if u.status is Status.TOEGEKEND)
 
-    ns = ANTWOORD.namespace
+    ns = d.antwoord.namespace
     out = _kop(d, ident, datum, xslt_versie, (retour.GEEN_OPMERKINGEN,))
     antwoord = retour.schrijf_element(out, ns, "DeclaratieAntwoord")
     retour.schrijf_element(antwoord, ns, "DeclaratieNummer", _tekst(d.declaratie, "DeclaratieNummer"))
@@ -442,11 +454,11 @@ def bouw_declaratie_antwoord(
         clienten = retour.schrijf_element(antwoord, ns, "Clienten")
         for client in afgewezen_clienten:
             client_el = retour.schrijf_element(clienten, ns, "Client")
-            retour.kopieer(_kind(client.el, "Bsn"), client_el, van=DECLARATIE.namespace, naar=ns)
+            retour.kopieer(_kind(client.el, "Bsn"), client_el, van=d.bericht.namespace, naar=ns)
             prestaties_el = retour.schrijf_element(client_el, ns, "Prestaties")
             for p in client.prestaties:
                 if codes := uitkomst[id(p)].codes:
-                    retour.kopieer(p.el, prestaties_el, van=DECLARATIE.namespace, naar=ns,
+                    retour.kopieer(p.el, prestaties_el, van=d.bericht.namespace, naar=ns,
                                    codes=lambda el, p=p, codes=codes: codes if el is p.el else None)
             retour.schrijf_retourcodes(client_el, ns, per_client.get(id(client)) or (retour.GEEN_OPMERKINGEN,))
     geheel = not afgewezen_clienten
@@ -502,8 +514,9 @@ def beslissing_uit_antwoord(antwoord: etree._Element | etree._ElementTree | byte
         root = safe_xml.parse(bytes(antwoord)).root
     else:
         root = antwoord.getroot() if isinstance(antwoord, etree._ElementTree) else antwoord
-    ns = f"{{{ANTWOORD.namespace}}}"
-    referentie = f"{ns}ProductReferentie/{{{catalogue.BASISSCHEMA_NAMESPACE}}}ReferentieNummer"
+    bericht = catalogue.by_namespace(_ns(root)) or catalogue.get("325")
+    ns = f"{{{bericht.namespace}}}"
+    referentie = f"{ns}ProductReferentie/{{{bericht.basisschema_namespace}}}ReferentieNummer"
 
     def codes(el: etree._Element) -> tuple[str, ...]:
         return tuple((c.text or "").strip() for c in el.iterfind(f"{ns}RetourCodes/{ns}RetourCode"))
@@ -562,8 +575,9 @@ def herbouw_uit_antwoord(antwoord: etree._Element) -> Herbouw:
     of its own is kept in the decision rather than dropped (which would grant that prestatie): the builder then
     names it, as 0233 gives no reason of refusal."""
     besluit = beslissing_uit_antwoord(antwoord)
-    ns = f"{{{ANTWOORD.namespace}}}"
-    basis = f"{{{catalogue.BASISSCHEMA_NAMESPACE}}}"
+    bericht = catalogue.by_namespace(_ns(antwoord)) or catalogue.get("325")
+    ns = f"{{{bericht.namespace}}}"
+    basis = f"{{{bericht.basisschema_namespace}}}"
     afgewezen: dict[str, tuple[str, ...]] = dict(besluit["afgewezen"])  # type: ignore[call-overload]
     client_fouten: dict[str, tuple[str, ...]] = dict(besluit["client_fouten"])  # type: ignore[call-overload]
     plaatsen: dict[str, str] = {}

@@ -24,7 +24,6 @@ from gateway.validation.validator import validate
 
 _lock = threading.Lock()
 _cache: dict[str, xmlschema.XMLSchema] = {}
-_PREFIX_BASIS = "iwmo"
 _PREFIX_BERICHT = "m"
 # XML 1.0 §2.2 has no place for these: C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF.
 _GEEN_XML_TEKEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -42,7 +41,7 @@ def schema(naam: str) -> xmlschema.XMLSchema:
 
 
 def _namespaces(bericht: catalogue.Berichttype) -> dict[str, str]:
-    return {_PREFIX_BERICHT: bericht.namespace, _PREFIX_BASIS: catalogue.BASISSCHEMA_NAMESPACE}
+    return {_PREFIX_BERICHT: bericht.namespace, bericht.profiel.basis_prefix: bericht.basisschema_namespace}
 
 
 def to_json(naam: str, data: bytes) -> dict[str, Any]:
@@ -76,10 +75,11 @@ def _with_header_defaults(bericht: catalogue.Berichttype, document: dict[str, An
     header = doc.setdefault("Header", {})
     if isinstance(header, dict):
         header.setdefault("BerichtCode", bericht.berichtcode)
-        header.setdefault("BerichtVersie", catalogue.BERICHT_VERSIE)
-        header.setdefault("BerichtSubversie", catalogue.BERICHT_SUBVERSIE)
-        header.setdefault("XsdVersie", {"BasisschemaXsdVersie": catalogue.XSD_VERSIE,
-                                        "BerichtXsdVersie": catalogue.XSD_VERSIE})
+        profiel = bericht.profiel
+        header.setdefault("BerichtVersie", profiel.bericht_versie)
+        header.setdefault("BerichtSubversie", profiel.bericht_subversie)
+        header.setdefault("XsdVersie", {"BasisschemaXsdVersie": profiel.xsd_versie,
+                                        "BerichtXsdVersie": profiel.xsd_versie})
     return doc
 
 

@@ -12,47 +12,66 @@ derives the same table from the retour schemas, so the two cannot drift apart si
 
 from __future__ import annotations
 
+from gateway.standard import catalogue
+
 Klassepad = tuple[str, ...]
 
 HEADER: Klassepad = ("Header",)
 
-# Per retourbericht: its berichtklassen below the Header, outer classes before the classes they contain.
+# Per kind of retourbericht: its berichtklassen below the Header, outer classes before the classes they contain.
 _KLASSEN: dict[str, tuple[Klassepad, ...]] = {
-    "WMO302": (
+    "302": (
         ("Client",),
         ("Client", "Relaties", "Relatie"),
         ("Client", "Relaties", "Relatie", "Contact"),
         ("Client", "Contactgegevens", "Contact"),
         ("Client", "ToegewezenProducten", "ToegewezenProduct"),
     ),
-    "WMO306": (
+    "306": (
         ("Client",),
         ("Client", "StartProducten", "StartProduct"),
     ),
-    "WMO308": (
+    "308": (
         ("Client",),
         ("Client", "StopProducten", "StopProduct"),
     ),
-    "WMO316": (
+    "316": (
         ("Client",),
         ("Client", "AangevraagdeProducten", "AangevraagdProduct"),
     ),
-    "WMO318": (
+    "318": (
         ("Client",),
         ("Client", "Verzoek"),
         ("Client", "Verzoek", "OngewijzigdeProducten", "OngewijzigdProduct"),
         ("Client", "Verzoek", "TeWijzigenProducten", "TeWijzigenProduct"),
         ("Client", "Verzoek", "NieuweProducten", "NieuwProduct"),
     ),
-    "WMO320": (("Antwoord",),),
+    "320": (("Antwoord",),),
 }
 
 
+# Where a profile's retourbericht has classes of its own: iJw's antwoord names the gemeente of the
+# woonplaatsbeginsel (TR377) in a class with its own RetourCodes.
+_EIGEN: dict[str, tuple[Klassepad, ...]] = {
+    "JW320": (("Antwoord",), ("Antwoord", "Woonplaatsbeginsel")),
+}
+
+
+def _van(retour: str) -> tuple[Klassepad, ...]:
+    eigen = _EIGEN.get(retour)
+    if eigen is not None:
+        return eigen
+    nummer = catalogue.nummer_van(retour)
+    if nummer is None:
+        raise KeyError(retour)
+    return _KLASSEN[nummer]
+
+
 def klassen(retour: str) -> tuple[Klassepad, ...]:
-    """The berichtklassen of a retourbericht ('WMO302'), Header first."""
-    return (HEADER, *_KLASSEN[retour])
+    """The berichtklassen of a retourbericht ('WMO302', 'JW302'), Header first."""
+    return (HEADER, *_van(retour))
 
 
 def inhoud(retour: str) -> str:
     """The element after the Header that holds the classes about the client (Client, or Antwoord for 320)."""
-    return _KLASSEN[retour][0][0]
+    return _van(retour)[0][0]

@@ -36,7 +36,7 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.messages import klassen as _klassen
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.validation import safe_xml, schemas
 from gateway.validation.findings import TRANSPORT_CODES, Finding, maskeer_cijferreeksen
 from gateway.validation.paths import element_naam, element_path, local
@@ -46,7 +46,6 @@ TECHNISCH_AFGEKEURD = "0001"  # Bericht is afgekeurd om technische redenen (cont
 GEEN_OPMERKINGEN = "0200"  # Geen opmerkingen over deze berichtklasse
 NIET_BEOORDEELD = "0233"  # Deze berichtklasse is niet gecontroleerd
 
-BASIS_PREFIX = "iwmo"
 IDENTIFICATIE_MAX = 12  # LDT_IdentificatieBericht: 1..12 characters, not only whitespace
 _VERSIE = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")  # LDT_Versie
 _XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -237,7 +236,8 @@ def _heenbericht(root: etree._Element) -> catalogue.Berichttype:
     bericht = catalogue.by_namespace(qname.namespace) if qname.localname == "Bericht" else None
     if bericht is None:
         raise GeenRetourbericht(
-            f"Het rootelement {maskeer_cijferreeksen(element_naam(root))} is geen iWmo {catalogue.RELEASE}-bericht; "
+            f"Het rootelement {maskeer_cijferreeksen(element_naam(root))} is geen bericht van "
+            f"{profielen.beschrijving()}; "
             "er is geen retourbericht voor."
         )
     if catalogue.retourbericht_voor(bericht.naam) is None:
@@ -328,13 +328,20 @@ def schrijf_retourcodes(
     return wrapper
 
 
-def schrijf_xsd_versie(parent: etree._Element, namespace: str, name: str) -> etree._Element:
-    """An XsdVersie-like element (XsdVersie, XsdVersieRetour) naming the versions our schemas implement."""
-    versie = schrijf_element(parent, namespace, name)
-    basis = catalogue.BASISSCHEMA_NAMESPACE
-    schrijf_element(versie, basis, "BasisschemaXsdVersie", catalogue.XSD_VERSIE)
-    schrijf_element(versie, basis, "BerichtXsdVersie", catalogue.XSD_VERSIE)
+def schrijf_xsd_versie(parent: etree._Element, bericht: catalogue.Berichttype, name: str) -> etree._Element:
+    """An XsdVersie-like element (XsdVersie, XsdVersieRetour) of `bericht`, naming the versions our schemas of
+    its profile implement."""
+    versie = schrijf_element(parent, bericht.namespace, name)
+    basis, profiel = bericht.basisschema_namespace, bericht.profiel
+    schrijf_element(versie, basis, "BasisschemaXsdVersie", profiel.xsd_versie)
+    schrijf_element(versie, basis, "BerichtXsdVersie", profiel.xsd_versie)
     return versie
+
+
+def nieuw_bericht(bericht: catalogue.Berichttype) -> etree._Element:
+    """The root element of a message we build, binding the prefixes its profile's messages use."""
+    nsmap = {bericht.prefix: bericht.namespace, bericht.profiel.basis_prefix: bericht.basisschema_namespace}
+    return etree.Element(f"{{{bericht.namespace}}}Bericht", nsmap=nsmap)
 
 
 def kopieer(
@@ -404,12 +411,12 @@ def build_retourbericht(
     ident, datum = controleer_identificatie(identificatie), dagtekening_tekst(dagtekening)
     limiet = _max_retourcodes(schemas.schema_path(retour.naam))
 
-    heen_ns, ns, basis = bericht.namespace, retour.namespace, catalogue.BASISSCHEMA_NAMESPACE
+    heen_ns, ns = bericht.namespace, retour.namespace
 
     def klassecodes(src: etree._Element) -> tuple[str, ...] | None:
         return None if oordeel.klassen is None else oordeel.klassen.get(element_path(src))
 
-    out = etree.Element(f"{{{ns}}}Bericht", nsmap={retour.prefix: ns, BASIS_PREFIX: basis})
+    out = nieuw_bericht(retour)
     header = schrijf_element(out, ns, "Header")
     heen_header = root.find(f"{{{heen_ns}}}Header")
     if heen_header is None:
@@ -423,7 +430,7 @@ def build_retourbericht(
     schrijf_element(header, ns, "DagtekeningRetour", datum)
     if xslt_versie is not None:
         schrijf_element(header, ns, "XsltVersie", xslt_versie)
-    schrijf_xsd_versie(header, ns, "XsdVersieRetour")
+    schrijf_xsd_versie(header, retour, "XsdVersieRetour")
     if oordeel.kop:
         schrijf_retourcodes(header, ns, oordeel.kop, limiet)
     if oordeel.klassen is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store.models import Feit
-from gateway.validation.cross.history import afwijzing_feit, feiten_uit_bericht, header
+from gateway.validation.cross.history import afwijzing_feit, feiten_uit_bericht, header, in_ruimte_gezet
 from gateway.validation.cross.registry import run_cross_rules
 from gateway.validation.findings import Finding
 
@@ -104,7 +104,8 @@ def file_facts(session: Session, bericht_id: str, bericht: catalogue.Berichttype
         feiten = [f for f in feiten if not (f[0] in _PRESTATIE_FEITEN and f[2].get("referentienummer") in geweigerd)]
     if afwijzingen:
         aanbieder = header(root)["afzender"]
-        feiten += [afwijzing_feit(aanbieder, ref, list(codes), bericht.naam) for ref, codes in afwijzingen.items()]
+        feiten += in_ruimte_gezet(bericht, [afwijzing_feit(aanbieder, ref, list(codes), bericht.naam)
+                                            for ref, codes in afwijzingen.items()])
     for s, k, f in feiten:
         if history is not None:
             history.archiveer(bericht_id, s, k, f)

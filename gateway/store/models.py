@@ -320,6 +320,18 @@ class Partner(Base):
     bijgewerkt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class PartnerProfiel(Base):
+    """The profiles a party exchanges ("iwmo-3.2,ijw-3.2"), when an administrator pinned it (migration 0012);
+    a party without a row exchanges every installed profile."""
+
+    __tablename__ = "partner_profiel"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    profielen: Mapped[str] = mapped_column(String(200))  # profile keys, comma-separated
+    bijgewerkt_door: Mapped[str] = mapped_column(String(80))
+    bijgewerkt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Abonnement(Base):
     """A webhook subscription: where a party (None: an administrator's, for every party) wants which events.
 

@@ -149,8 +149,9 @@ def link_answer(session: Session, row: Bericht) -> None:
             select(Bericht).where(Bericht.berichtcode == heen_code, Bericht.afzender == row.afzender,
                                   Bericht.identificatie == _heen_identificatie(row)).order_by(Bericht.created_at)
         ).first()
-    elif b.naam == "WMO325":
-        heen = declaratie_van(session, aanbieder=row.ontvanger, identificatie=sleutel(row, "DeclaratieIdentificatie"))
+    elif b.is_soort("325"):
+        heen = declaratie_van(session, aanbieder=row.ontvanger, identificatie=sleutel(row, "DeclaratieIdentificatie"),
+                              declaratie=catalogue.get("323", b.profiel).naam)
     else:
         return
     if heen is not None:
@@ -158,11 +159,12 @@ def link_answer(session: Session, row: Bericht) -> None:
         row.conversatie_id = heen.conversatie_id
 
 
-def declaratie_van(session: Session, *, aanbieder: str | None, identificatie: str | None) -> Bericht | None:
+def declaratie_van(session: Session, *, aanbieder: str | None, identificatie: str | None,
+                   declaratie: str = "WMO323") -> Bericht | None:
     """The WMO323 a WMO325 answers: its DeclaratieIdentificatie is the 323's Identificatie from that aanbieder
     (the 325's Ontvanger); the first one stored, as a later one with the same Identificatie is a TR056 case."""
     return session.scalars(
-        select(Bericht).where(Bericht.berichttype == "WMO323", Bericht.afzender == aanbieder,
+        select(Bericht).where(Bericht.berichttype == declaratie, Bericht.afzender == aanbieder,
                               Bericht.identificatie == identificatie).order_by(Bericht.created_at)
     ).first()
 

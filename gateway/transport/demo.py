@@ -44,7 +44,8 @@ class Stap:
 
 
 # The order of a real case: the aanbieder asks, the gemeente assigns, care starts and stops, a change is
-# asked and answered, and the declaratie is settled.
+# asked and answered, and the declaratie is settled. Then the same parties' youth-care case under iJw 3.2,
+# over the same hub: assigned, started and declared.
 STAPPEN = (
     Stap("WMO315", "aanbieder", "WMO316"),
     Stap("WMO301", "gemeente", "WMO302"),
@@ -53,6 +54,9 @@ STAPPEN = (
     Stap("WMO317", "aanbieder", "WMO318"),
     Stap("WMO319", "gemeente", "WMO320"),
     Stap("WMO323", "aanbieder", "WMO325"),
+    Stap("JW301", "gemeente", "JW302"),
+    Stap("JW305", "aanbieder", "JW306"),
+    Stap("JW323", "aanbieder", "JW325"),
 )
 
 
@@ -88,24 +92,29 @@ def _status(gw: Gateway, bericht_id: str, client: httpx.Client) -> str:
     return str(r.json()["status"])
 
 
-# The gemeente's decision in the demo: refuse the 01B02 prestatie (see gateway/demo/berichten/WMO325.xml).
-DEMO_BESLISSING = {"afgewezen": [{"ReferentieNummer": "P2026-04-0002", "retourcodes": ["9308"]}]}
+# The gemeente's decision in the demo, per declaratie: refuse its second prestatie (the 01B02 one of the WMO323,
+# see gateway/demo/berichten/WMO325.xml; the 40B02 one of the JW323).
+DEMO_BESLISSING = {
+    "WMO323": {"afgewezen": [{"ReferentieNummer": "P2026-04-0002", "retourcodes": ["9308"]}]},
+    "JW323": {"afgewezen": [{"ReferentieNummer": "PJ2026-04-0002", "retourcodes": ["9308"]}]},
+}
 
 
-def _beantwoord_declaratie(keten: Keten, client: httpx.Client) -> None:
-    """The gemeente's back-office: wait for the WMO323 in its inbox and decide on it; the gateway builds the
-    WMO325 from that decision and sends it back through the hub."""
+def _beantwoord_declaratie(keten: Keten, declaratie: str, client: httpx.Client) -> None:
+    """The gemeente's back-office: wait for the declaratie in its inbox and decide on it; the gateway builds the
+    declaratie-antwoord from that decision and sends it back through the hub."""
     gemeente = keten.gemeente
     gevonden: list[str] = []
 
     def binnen() -> bool:
         r = gemeente.get("/api/v1/inbox", client=client)
         r.raise_for_status()
-        gevonden[:] = [str(b["id"]) for b in r.json()["items"] if b.get("bericht") == "WMO323"]
+        gevonden[:] = [str(b["id"]) for b in r.json()["items"] if b.get("bericht") == declaratie]
         return bool(gevonden)
 
-    _wacht("de WMO323 in de inbox van de gemeente", binnen, keten)
-    r = client.post(f"{gemeente.base}/api/v1/berichten/{gevonden[0]}/declaratie-antwoord", json=DEMO_BESLISSING,
+    _wacht(f"de {declaratie} in de inbox van de gemeente", binnen, keten)
+    r = client.post(f"{gemeente.base}/api/v1/berichten/{gevonden[0]}/declaratie-antwoord",
+                    json=DEMO_BESLISSING[declaratie],
                     headers={"Authorization": f"Bearer {gemeente.key}"})
     if r.status_code != 201:
         raise StapMislukt(f"de gemeente kon de declaratie niet beantwoorden: HTTP {r.status_code} {r.text[:300]}")
@@ -122,8 +131,8 @@ def voer_uit(keten: Keten, stap: Stap, client: httpx.Client) -> tuple[str, list[
         codes = ", ".join(f"{f['code']} {f['melding']}" for f in ingediend.get("errors", []))
         raise StapMislukt(f"{stap.heen} afgekeurd door de eigen gateway: {codes}")
     heen_id = str(ingediend["id"])
-    if stap.antwoord == "WMO325":
-        _beantwoord_declaratie(keten, client)
+    if stap.heen in DEMO_BESLISSING:
+        _beantwoord_declaratie(keten, stap.heen, client)
 
     def beantwoord() -> str | None:
         status = _status(zender, heen_id, client)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.validation import safe_xml
 
 GGK_NS = "http://www.stufstandaarden.nl/koppelvlak/ggk0210"
@@ -41,10 +41,8 @@ GATEWAY_APPLICATIE = "iwmo-gateway"
 VECOZO_APPLICATIE = "VECOZOWebservice"  # how VECOZO names itself as zender applicatie in the chain
 APPLICATIE_VERSIE = "0001"
 APPLICATIE_SUBVERSIE = "0000"
-# The standard does not publish functieVersie/-Subversie for iWmo 3.2; we carry the payload's BerichtVersie
-# and BerichtSubversie (3, 2), four digits each.
-FUNCTIE_VERSIE = catalogue.BERICHT_VERSIE.zfill(4)
-FUNCTIE_SUBVERSIE = catalogue.BERICHT_SUBVERSIE.zfill(4)
+# The standard does not publish functieVersie/-Subversie for iWmo or iJw 3.2; we carry the payload's profile's
+# BerichtVersie and BerichtSubversie (3, 2), four digits each.
 
 # Organisations of the chain itself that may send or receive a Fo01 besides gemeenten and aanbieders.
 KETENPARTIJEN = frozenset({"IB", "BIDN", "GGK", "RINIS", "VECOZO", "SVB", "CAK", "CBS", "UWV", "VWS"})
@@ -165,12 +163,18 @@ def _check_organisatie(code: str, plek: str, *, ketenpartij_toegestaan: bool) ->
     )
 
 
+def _profiel(functie: str | None) -> profielen.Profiel:
+    """The profile of the message an envelope carries (the envelope's functie names it)."""
+    bericht = catalogue.BERICHTEN.get(functie or "")
+    return bericht.profiel if bericht else profielen.PROFIELEN[0]
+
+
 def _check_functie(soort: str, functie: str, zender: str, ontvanger: str) -> catalogue.Berichttype:
     bericht = catalogue.BERICHTEN.get(functie)
     if bericht is None:
         raise _refuse(
-            IB004_FUNCTIE, "stuurgegevens/functie", f"{functie!r} is geen iWmo {catalogue.RELEASE}-bericht.",
-            "Gebruik de berichtnaam, bijvoorbeeld WMO301.",
+            IB004_FUNCTIE, "stuurgegevens/functie", f"{functie!r} is geen bericht van {profielen.beschrijving()}.",
+            "Gebruik de berichtnaam, bijvoorbeeld WMO301 of JW301.",
         )
     verwacht = DU01 if bericht.soort is catalogue.Soort.RETOUR else DI01
     if soort != verwacht:
@@ -303,8 +307,9 @@ def _serialiseer(e: Envelop, *, als_fault: bool = False) -> bytes:
         parameters = _el(root, GGK_NS, "parameters")
         _el(parameters, GGK_NS, "applicatieVersie", APPLICATIE_VERSIE)
         _el(parameters, GGK_NS, "applicatieSubversie", APPLICATIE_SUBVERSIE)
-        _el(parameters, GGK_NS, "functieVersie", FUNCTIE_VERSIE)
-        _el(parameters, GGK_NS, "functieSubversie", FUNCTIE_SUBVERSIE)
+        profiel = _profiel(e.functie)
+        _el(parameters, GGK_NS, "functieVersie", profiel.bericht_versie.zfill(4))
+        _el(parameters, GGK_NS, "functieSubversie", profiel.bericht_subversie.zfill(4))
         bericht = _el(parameters, GGK_NS, "bericht")
         _el(bericht, GGK_NS, "xmlBestand", base64.b64encode(e.payload or b"").decode("ascii"))
     if als_fault:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.ingest.vastlegging import Received
 from gateway.settings import Settings
+from gateway.standard import catalogue
 from gateway.store.lifecycle import Status, transition
 from gateway.store.models import Bericht
 from gateway.transport import envelope, toegang
@@ -140,7 +141,7 @@ class TransportIngang:
         if ontvangen.duplicaat or row.status != Status.ACCEPTED:
             return
         aflevering = plan_als_nodig(session, row, self.routes, actor=row.submitted_by, eigen_partijen=self.eigen)
-        if aflevering is not None and row.berichttype == "WMO325" and row.antwoord_op_id:
+        if aflevering is not None and catalogue.nummer_van(row.berichttype) == "325" and row.antwoord_op_id:
             declaratie = session.get(Bericht, row.antwoord_op_id)
             if declaratie is not None and declaratie.status == Status.ACCEPTED:
                 transition(session, declaratie, Status.ANSWERED, actor=row.submitted_by,

@@ -141,7 +141,7 @@ class Inbox:
     def _beantwoordt(session: Session, row: Bericht) -> None:
         """A retourbericht or WMO325 that arrives closes its heenbericht (the watchdog stops waiting)."""
         b = catalogue.BERICHTEN.get(row.berichttype or "")
-        if b is None or row.antwoord_op_id is None or not (b.soort is catalogue.Soort.RETOUR or b.naam == "WMO325"):
+        if b is None or row.antwoord_op_id is None or not (b.soort is catalogue.Soort.RETOUR or b.is_soort("325")):
             return
         heen = session.get(Bericht, row.antwoord_op_id)
         if heen is not None and heen.status == Status.DELIVERED:

@@ -297,16 +297,36 @@ class Outbox:
             gebeurtenissen.dead_letter(session, bericht, aflevering)  # webhooks / event stream (issue 14)
             return aflevering.status
 
-    def werk(self, transport_voor: Callable[[Verbinding], Transport], limit: int = 20) -> int:
-        """One pass: claim what is due and send it. Returns how many deliveries were attempted."""
+    def werk(self, transport_voor: Callable[[Verbinding], Transport], limit: int = 20, *,
+             routes: Routeringstabel | None = None) -> int:
+        """One pass: claim what is due and send it; a delivery over a route in a freeze window (`routes`) waits
+        for its end instead. Returns how many deliveries were claimed."""
         ids = self.claim(limit)
         for aflevering_id in ids:
             with self.sessions() as session:
                 a = session.get(Aflevering, aflevering_id)
                 assert a is not None
                 verbinding = Verbinding(a.adapter, a.endpoint, a.credentials)
-            self.lever(aflevering_id, transport_voor(verbinding))
+            tot = routes.bevroren_tot(verbinding, self.klok()) if routes is not None else None
+            if tot is not None:
+                self.uitstellen(aflevering_id, tot)
+            else:
+                self.lever(aflevering_id, transport_voor(verbinding))
         return len(ids)
+
+    def uitstellen(self, aflevering_id: int, tot: dt.datetime) -> None:
+        """Put a claimed delivery back until a freeze window ends: no attempt is counted, and the wait does not
+        count against the delivery horizon (its queue time restarts at the window's end)."""
+        with self.sessions() as session, session.begin():
+            aflevering = session.get(Aflevering, aflevering_id)
+            assert aflevering is not None
+            if aflevering.status != AfleveringStatus.SENDING:
+                return
+            aflevering.status = AfleveringStatus.PENDING if aflevering.pogingen == 0 else AfleveringStatus.FAILED
+            aflevering.volgende_poging_at = aflevering.wachtrij_sinds = tot.astimezone(dt.UTC)
+            audit.append(session, actor=self.actor, action="uitgesteld_bevriezing", bericht_id=aflevering.bericht_id,
+                         details={"aflevering": aflevering.id, "envelop_id": aflevering.envelop_id,
+                                  "tot": tot.isoformat()})
 
 
 def _antwoord_al_binnen(session: Session, bericht_id: str) -> bool:

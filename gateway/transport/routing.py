@@ -4,17 +4,22 @@ Routing looks at the envelope only: the addressee's code and the message type. A
 whole when it is loaded, so a gateway with a typo in its routes refuses to start instead of dead-lettering
 messages later. Lookup order: the addressee's own code with this message type, its code for any type, then
 the catch-all "*" with this type, then "*".
+
+A route may name freeze windows (`bevriezing`): around a release the hubs refuse traffic, so outgoing messages
+on that route wait in the outbox and leave when the window ends (the outbox defers them without counting an
+attempt).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.standard.gemeenten import bestaat as gemeente_bestaat
 from gateway.transport.adapter import OnbekendeAdapter, Verbinding, fabriek
 
@@ -32,6 +37,7 @@ class Route:
     credentials: str | None = None
     berichten: frozenset[str] = frozenset()  # empty: every message type
     ophalen: bool = False  # the worker pulls inbound envelopes through this route's transport
+    bevriezingen: tuple[tuple[dt.datetime, dt.datetime], ...] = ()  # [van, tot) windows, timezone-aware
 
     @property
     def verbinding(self) -> Verbinding:
@@ -69,6 +75,17 @@ class Routeringstabel:
                 return route
         return None
 
+    def bevroren_tot(self, verbinding: Verbinding, nu: dt.datetime) -> dt.datetime | None:
+        """When a freeze window of a route over this connection holds at `nu`: when it ends."""
+        einde: dt.datetime | None = None
+        for route in self.routes:
+            if route.verbinding != verbinding:
+                continue
+            for van, tot in route.bevriezingen:
+                if van <= nu < tot and (einde is None or tot > einde):
+                    einde = tot
+        return einde
+
     def verbindingen_om_op_te_halen(self) -> list[Verbinding]:
         """Each distinct transport to pull from, once."""
         gezien: dict[Verbinding, None] = {}
@@ -98,6 +115,31 @@ def _route_regels(tekst: str) -> dict[int, int]:
     return {i: n for i, n in enumerate(regels, start=1)}
 
 
+def _bevriezingen(ruw: object, plek: str, problemen: list[str]) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """`bevriezing = [{van = 2027-01-01T00:00:00+01:00, tot = 2027-01-04T08:00:00+01:00}]` (TOML date-times with
+    their offset: a window is a moment in time, whatever the machine's zone)."""
+    voorbeeld = "bijvoorbeeld bevriezing = [{van = 2027-01-01T00:00:00+01:00, tot = 2027-01-04T08:00:00+01:00}]"
+    if not isinstance(ruw, list):
+        problemen.append(f"{plek}: 'bevriezing' is een lijst vensters; {voorbeeld}")
+        return ()
+    vensters = []
+    for k, venster in enumerate(ruw, start=1):
+        waar = f"{plek} bevriezing[{k}]"
+        if not isinstance(venster, dict) or set(venster) != {"van", "tot"}:
+            problemen.append(f"{waar}: een venster heeft precies 'van' en 'tot'; {voorbeeld}")
+            continue
+        van, tot = venster["van"], venster["tot"]
+        if not all(isinstance(t, dt.datetime) and t.tzinfo is not None for t in (van, tot)):
+            problemen.append(f"{waar}: 'van' en 'tot' zijn TOML-tijdstippen met tijdzone (+01:00 of Z), niet "
+                             f"tussen aanhalingstekens; {voorbeeld}")
+            continue
+        if tot <= van:
+            problemen.append(f"{waar}: 'tot' ({tot.isoformat()}) ligt niet na 'van' ({van.isoformat()})")
+            continue
+        vensters.append((van, tot))
+    return tuple(vensters)
+
+
 def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen: bool = False,
              regels: dict[int, int] | None = None) -> Routeringstabel:
     problemen: list[str] = []
@@ -111,7 +153,7 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
         if not isinstance(blok, dict):
             problemen.append(f"{plek}: verwacht een tabel met naar, adapter en endpoint")
             continue
-        onbekend = set(blok) - {"naar", "adapter", "endpoint", "credentials", "berichten", "ophalen"}
+        onbekend = set(blok) - {"naar", "adapter", "endpoint", "credentials", "berichten", "ophalen", "bevriezing"}
         if onbekend:
             problemen.append(f"{plek}: onbekende sleutel(s) {', '.join(sorted(onbekend))}")
         naar = blok.get("naar")
@@ -150,7 +192,8 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
             try:
                 namen.add(catalogue.get(str(b)).naam)
             except KeyError:
-                problemen.append(f"{plek}: berichten bevat {b!r}, geen iWmo 3.2-bericht")
+                problemen.append(f"{plek}: berichten bevat {b!r}, geen bericht van {profielen.beschrijving()}")
+        bevriezingen = _bevriezingen(blok.get("bevriezing", []), plek, problemen)
         ophalen = blok.get("ophalen", False)
         if not isinstance(ophalen, bool):
             problemen.append(f"{plek}: 'ophalen' is true of false")
@@ -163,7 +206,7 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
         if isinstance(adapter, str) and isinstance(endpoint, str):
             routes.append(Route(tuple(str(c) for c in naar), adapter, endpoint.strip(),
                                 credentials if isinstance(credentials, str) else None, frozenset(namen),
-                                bool(ophalen)))
+                                bool(ophalen), bevriezingen))
     if problemen:
         raise RouteringFout(bron, problemen)
     return Routeringstabel(routes)

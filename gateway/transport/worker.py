@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.herverwerking.uitvoering import Herverwerker
 from gateway.ingest.vastlegging import CrossRules
 from gateway.settings import Settings
 from gateway.store.models import utcnow
@@ -40,6 +41,7 @@ class Ronde:
     opgehaald: int = 0
     bevestigd: int = 0
     fouten: int = 0
+    herverwerkt: int = 0
 
 
 class Transporten:
@@ -77,13 +79,14 @@ class Worker:
                            eigen_partijen=frozenset(settings.identiteit))
         self.webhooks = Webhooks(sessions, settings, self.outbox.beleid, klok=klok, rng=rng)  # issue 14
         self.meldingen = Meldingen(sessions, klok=klok)  # deadlines and alert signals as events, once a minute
+        self.herverwerker = Herverwerker(sessions, routes, klok=klok)  # replay batches, a chunk per round
         self.batch = batch
 
     def verstuur(self) -> int:
         """Work the outbox until nothing more is due now."""
         totaal = 0
         while True:
-            n = self.outbox.werk(self.transporten, limit=self.batch)
+            n = self.outbox.werk(self.transporten, limit=self.batch, routes=self.routes)
             totaal += n
             if n < self.batch:
                 return totaal
@@ -119,6 +122,7 @@ class Worker:
         r = Ronde()
         if ophalen:
             self.haal_op(r)
+        r.herverwerkt = self.herverwerker.werk()  # before sending, so what it requeued goes out this round
         r.verzonden = self.verstuur()
         self.meldingen.werk()  # before the webhooks, so their deliveries go out in this round
         r.verzonden += self.webhooks.werk(self.batch)  # due webhook deliveries (gateway/transport/webhooks.py)
@@ -141,7 +145,7 @@ class Worker:
             if haal_op:
                 # A full pull means more is waiting at the hub: ask again at once.
                 volgende_ophaling = nu if r.opgehaald >= MAX_OPHALEN else nu + interval
-            if r.verzonden == 0 and r.opgehaald == 0:
+            if r.verzonden == 0 and r.opgehaald == 0 and r.herverwerkt == 0:
                 wacht = interval if not ophalen else max(0.0, min(interval, volgende_ophaling - time.monotonic()))
                 if wekker is None:
                     stop.wait(wacht)

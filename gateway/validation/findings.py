@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field
 # Codes for problems found before any rule can run.
 XML = "XML"  # not well-formed, not UTF-8, empty, DTD/entities
 TE_GROOT = "TE_GROOT"  # over the configured size limit
-ONBEKEND_BERICHT = "ONBEKEND_BERICHT"  # root namespace is not an iWmo 3.2 message
+ONBEKEND_BERICHT = "ONBEKEND_BERICHT"  # root namespace is not a message of any iStandaard
+PROFIEL = "PROFIEL"  # a message of a standard or release (BerichtVersie/-Subversie) that is not installed
 XSD = "XSD"
 # The last finding of a capped list: "en nog M bevindingen" (see `begrens`). Not a transport code: it says
 # nothing about the message beyond the findings before it.
@@ -20,7 +21,7 @@ BEPERKT = "BEPERKT"
 MAX_BEVINDINGEN = 100
 
 # Codes that mean "no retourbericht": the message is refused in transit (IV028).
-TRANSPORT_CODES = frozenset({XML, TE_GROOT, ONBEKEND_BERICHT, XSD})
+TRANSPORT_CODES = frozenset({XML, TE_GROOT, ONBEKEND_BERICHT, PROFIEL, XSD})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,21 +8,23 @@ from pathlib import Path
 
 from lxml import etree
 
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
+from gateway.standard.profielen import Profiel
 
-_REPO_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "iwmo" / catalogue.RELEASE
 _lock = threading.Lock()
 
 
-def schema_dir() -> Path:
-    """Where the XSDs are: `IWMO_SCHEMA_DIR` (e.g. an official release bundle) or our own set."""
-    override = os.environ.get("IWMO_SCHEMA_DIR")
-    return Path(override) if override else _REPO_SCHEMAS
+def schema_dir(profiel: Profiel | None = None) -> Path:
+    """Where a profile's XSDs are (by default the first profile's): our own set, or for iWmo
+    `IWMO_SCHEMA_DIR` (e.g. an official release bundle)."""
+    profiel = profiel or profielen.PROFIELEN[0]
+    override = os.environ.get("IWMO_SCHEMA_DIR") if profiel is profielen.IWMO_32 else None
+    return Path(override) if override else profiel.schema_dir
 
 
 def schema_path(naam: str, directory: Path | None = None) -> Path:
     bericht = catalogue.get(naam)
-    base = directory or schema_dir()
+    base = directory or schema_dir(bericht.profiel)
     exact = base / bericht.schema_file
     if exact.exists():
         return exact

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.validation import safe_xml, xsd
-from gateway.validation.findings import ONBEKEND_BERICHT, XSD, Finding, begrens, maskeer_cijferreeksen
+from gateway.validation.findings import (
+    ONBEKEND_BERICHT,
+    PROFIEL,
+    XSD,
+    Finding,
+    begrens,
+    maskeer_cijferreeksen,
+)
 from gateway.validation.paths import element_naam
 from gateway.validation.rules.registry import run_rules
 
@@ -58,11 +66,52 @@ def detect(root: etree._Element) -> catalogue.Berichttype | None:
     return bericht if bericht and etree.QName(root).localname == "Bericht" else None
 
 
+_VERSIENUMMER = re.compile(r"[0-9]{1,2}")  # LDT_BerichtVersie/-Subversie: 0..99; other text is the XSD's to judge
+
+
+def _niet_geinstalleerd(root: etree._Element) -> Finding | None:
+    """A message of an iStandaard whose profile is not installed: another standard or release by namespace,
+    or (in an installed namespace) a header whose BerichtVersie/BerichtSubversie names another release."""
+    qname = etree.QName(root)
+    if qname.localname != "Bericht":
+        return None
+    bericht = catalogue.by_namespace(qname.namespace)
+    geinstalleerd = f"Deze gateway kent {profielen.beschrijving()} (iwmo-gateway profielen)."
+    if bericht is None:
+        standaard = profielen.standaard_van(qname.namespace)
+        if standaard is None or profielen.voor_namespace(qname.namespace) is not None:
+            return None  # no iStandaard, or an unknown message of an installed one: ONBEKEND_BERICHT
+        naam, release = standaard
+        return Finding(code=PROFIEL, locatie=("/Bericht",), regel=root.sourceline, melding=maskeer_cijferreeksen(
+            f"Het bericht hoort bij {naam} {release.replace('_', '.')} (namespace {qname.namespace}), een standaard "
+            f"of release die niet is geïnstalleerd. {geinstalleerd} Stuur het bericht in een geïnstalleerde "
+            f"release of installeer het profiel."))
+    header = root.find(f"{{{qname.namespace}}}Header")
+    if header is None:
+        return None
+    versie = header.findtext(f"{{{qname.namespace}}}BerichtVersie")
+    subversie = header.findtext(f"{{{qname.namespace}}}BerichtSubversie")
+    profiel = bericht.profiel
+    versie, subversie = (versie or "").strip(), (subversie or "").strip()
+    if not (_VERSIENUMMER.fullmatch(versie) and _VERSIENUMMER.fullmatch(subversie)) or (versie, subversie) == (
+            profiel.bericht_versie, profiel.bericht_subversie):
+        return None  # absent, no version number at all, or this profile's: the XSD judges the header
+    return Finding(code=PROFIEL, locatie=("/Bericht/Header/BerichtVersie",), regel=header.sourceline,
+                   melding=maskeer_cijferreeksen(
+                       f"BerichtVersie {versie} en BerichtSubversie {subversie} noemen een "
+                       f"release van {profiel.standaard} die niet is geïnstalleerd; de namespace {qname.namespace} "
+                       f"hoort bij {profiel.naam} (BerichtVersie {profiel.bericht_versie}, BerichtSubversie "
+                       f"{profiel.bericht_subversie}). {geinstalleerd}"))
+
+
 def validate(data: bytes, *, rules: bool = True, max_bytes: int | None = None) -> Uitslag:
     try:
         parsed = safe_xml.parse(data, max_bytes=max_bytes)
     except safe_xml.XmlRefused as refused:
         return Uitslag(bericht=None, errors=[refused.finding])
+    niet_geinstalleerd = _niet_geinstalleerd(parsed.root)
+    if niet_geinstalleerd is not None:
+        return Uitslag(bericht=None, errors=[niet_geinstalleerd])
     bericht = detect(parsed.root)
     if bericht is None:
         qname = etree.QName(parsed.root)
@@ -72,8 +121,9 @@ def validate(data: bytes, *, rules: bool = True, max_bytes: int | None = None) -
                 Finding(
                     code=ONBEKEND_BERICHT,
                     melding=maskeer_cijferreeksen(  # the root's name is the sender's text; no BSN in it
-                        f"Het rootelement {element_naam(parsed.root)} is geen iWmo {catalogue.RELEASE}-bericht. "
-                        f"Verwacht: Bericht in een namespace als {catalogue.get('WMO301').namespace}."
+                        f"Het rootelement {element_naam(parsed.root)} is geen bericht van {profielen.beschrijving()}. "
+                        f"Verwacht: Bericht in een namespace als "
+                        f"{' of '.join(catalogue.alle(p)[0].namespace for p in profielen.PROFIELEN)}."
                     ),
                     locatie=("/" + qname.localname,),
                     regel=parsed.root.sourceline,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.standard import profielen
 from gateway.validation.findings import MAX_BEVINDINGEN, XSD, Finding, begrens, maskeer_cijferreeksen
 from gateway.validation.paths import element_path, local
 from gateway.validation.schemas import schema_dir, schema_for
@@ -61,7 +62,7 @@ def _bsn_elementen(directory: str) -> frozenset[str]:
 
 def bsn_elementen() -> frozenset[str]:
     """The local names of the elements that carry a BSN, read from the XSDs in use."""
-    return _bsn_elementen(str(schema_dir()))
+    return frozenset().union(*(_bsn_elementen(str(schema_dir(p))) for p in profielen.PROFIELEN))
 
 
 def _masker(waarde: str) -> str:

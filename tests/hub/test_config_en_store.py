@@ -45,7 +45,7 @@ def test_config_faults_are_all_named_at_once(monkeypatch: pytest.MonkeyPatch) ->
     tekst = str(info.value)
     for verwacht in ("9999 staat niet in de CBS-lijst", "NIET_GEZET", "'1234' is geen AGB-code",
                      "hetzelfde token als 12345678", "laat endpoint weg", "kan WMO301 niet versturen",
-                     "'WMO399' is geen iWmo", "[bezorging].onbekend", "onbekende secties: extra"):
+                     "'WMO399' is geen bericht van", "[bezorging].onbekend", "onbekende secties: extra"):
         assert verwacht in tekst, verwacht
 
 

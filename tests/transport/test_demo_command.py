@@ -1,5 +1,5 @@
-"""`iwmo-gateway demo` as a newcomer runs it: a subprocess that starts the three processes, walks the seven
-steps of the example conversation, prints each with its answer, and leaves nothing running; `--keep` runs
+"""`iwmo-gateway demo` as a newcomer runs it: a subprocess that starts the three processes, walks the ten
+steps of the example conversations (seven iWmo, three iJw), prints each with its answer, and leaves nothing running; `--keep` runs
 until Ctrl-C and then stops everything too."""
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.messages.declaratie_antwoord import bouw_declaratie_antwoord
 from gateway.messages.retour import validate_and_build
 from gateway.standard.codelijsten import WJ001
-from gateway.transport.demo import STAPPEN, retourcodes
+from gateway.transport.demo import DEMO_BESLISSING, STAPPEN, retourcodes
 from tests.reference import our_example
 
 pytestmark = pytest.mark.slow
 
-STAP = re.compile(r"^\[(\d)/7\] (WMO\d{3}) (gemeente|aanbieder) (\d+) -> (gemeente|aanbieder) (\d+): (\w+); "
-                  r"(WMO\d{3}) ontvangen \(retourcodes: ([^)]*)\) in ([\d.]+) s$", re.MULTILINE)
+STAP = re.compile(r"^\[(\d+)/10\] ((?:WMO|JW)\d{3}) (gemeente|aanbieder) (\d+) -> (gemeente|aanbieder) (\d+): (\w+); "
+                  r"((?:WMO|JW)\d{3}) ontvangen \(retourcodes: ([^)]*)\) in ([\d.]+) s$", re.MULTILINE)
 URL = re.compile(r"http://127\.0\.0\.1:\d+")
 
 
@@ -33,8 +34,15 @@ def _env() -> dict[str, str]:
 
 def _verwacht(heen: str, antwoord: str) -> str:
     """The answer each step must report, worked out here without the chain: the retourbericht our own
-    builder makes for the example heenbericht, or for the declaratie the codes in the example WMO325."""
-    xml = our_example("WMO325") if antwoord == "WMO325" else validate_and_build(our_example(heen))
+    builder makes for the example heenbericht, or for a declaratie the codes in the example WMO325 and in the JW325
+    the builder makes from the demo's decision."""
+    if antwoord == "WMO325":
+        xml = our_example("WMO325")
+    elif antwoord == "JW325":
+        besluit = {a["ReferentieNummer"]: a["retourcodes"] for a in DEMO_BESLISSING[heen]["afgewezen"]}
+        xml = bouw_declaratie_antwoord(our_example(heen), afgewezen=besluit).xml
+    else:
+        xml = validate_and_build(our_example(heen))
     return " ".join(retourcodes(xml)) or "geen, niets afgekeurd"
 
 
@@ -48,12 +56,13 @@ def _dood(urls: list[str]) -> bool:
     return True
 
 
-def test_demo_runs_the_seven_steps_and_reports_each_answer(tmp_path: Path) -> None:
+def test_demo_runs_the_ten_steps_and_reports_each_answer(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "gateway.cli", "demo", "--map", str(tmp_path)], env=_env(),
                        capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     stappen = STAP.findall(r.stdout)
-    assert len(stappen) == len(STAPPEN) == 7, r.stdout
+    assert len(stappen) == len(STAPPEN) == 10, r.stdout
+    assert [s[1] for s in stappen][-3:] == ["JW301", "JW305", "JW323"], r.stdout
     for (n, heen, zender, _, ontvanger, _, status, antwoord, codes, _), stap in zip(stappen, STAPPEN, strict=True):
         assert (heen, zender, antwoord, status) == (stap.heen, stap.zender, stap.antwoord, "answered"), n
         assert ontvanger != zender
@@ -63,7 +72,7 @@ def test_demo_runs_the_seven_steps_and_reports_each_answer(tmp_path: Path) -> No
     genoemd = [c for (*_, codes, _) in stappen for c in codes.split() if c.isdigit()]
     assert [code for code, _ in gezien] == genoemd and "9308" in genoemd, r.stdout
     assert all(betekenis == WJ001[code] for code, betekenis in gezien), r.stdout
-    assert "Alle 7 stappen afgerond" in r.stdout
+    assert "Alle 10 stappen afgerond" in r.stdout
     # where to look: the stores stay, with their URLs and keys named
     for naam in ("gemeente.db", "aanbieder.db", "hub.db"):
         assert (tmp_path / naam).is_file() and str(tmp_path / naam) in r.stdout

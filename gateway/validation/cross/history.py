@@ -138,15 +138,45 @@ def afwijzing_feit(aanbieder: str | None, referentienummer: str | None, retourco
             {"referentienummer": referentienummer, "retourcodes": retourcodes, "bron": bron})
 
 
+class Feitenruimte:
+    """A history seen through one standard's fact space (`Profiel.feitenruimte`): iJw's toewijzingen are not
+    iWmo's, though the keys (gemeente, aanbieder, ToewijzingNummer) may be equal."""
+
+    def __init__(self, history: History, ruimte: str):
+        self.history, self.ruimte = history, ruimte
+
+    def feiten(self, soort: str, sleutel: str) -> list[Feit]:
+        return self.history.feiten(self.ruimte + soort, sleutel)
+
+    def bekend(self, soort: str, sleutel: str) -> bool:
+        return self.history.bekend(self.ruimte + soort, sleutel)
+
+
+def in_ruimte(bericht: catalogue.Berichttype, history: History) -> History:
+    ruimte = bericht.profiel.feitenruimte
+    return Feitenruimte(history, ruimte) if ruimte else history
+
+
+def in_ruimte_gezet(bericht: catalogue.Berichttype, feiten: list[tuple[str, str, Feit]]) -> list[tuple[str, str, Feit]]:
+    """The facts of a message filed in its standard's fact space."""
+    ruimte = bericht.profiel.feitenruimte
+    return [(ruimte + s, k, f) for s, k, f in feiten] if ruimte else feiten
+
+
 def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> list[tuple[str, str, Feit]]:
-    """(soort, sleutel, feit) for everything later rules may need to know about this accepted message."""
+    """(soort, sleutel, feit) for everything later rules may need to know about this accepted message, in
+    the fact space of the message's standard."""
+    return in_ruimte_gezet(bericht, _feiten(bericht, root))
+
+
+def _feiten(bericht: catalogue.Berichttype, root: etree._Element) -> list[tuple[str, str, Feit]]:
     h = header(root)
     out: list[tuple[str, str, Feit]] = [
         ("bericht", sleutel(h["afzender"], h["berichtcode"], h["identificatie"]), {"dagtekening": h["dagtekening"]})
     ]
     client = _child(root, "Client")
     bsn = _t(_child(client, "Bsn")) if client is not None else None
-    if bericht.naam == "WMO301":
+    if bericht.is_soort("301"):
         gemeente, aanbieder = h["afzender"], h["ontvanger"]
         out.append(("client", sleutel(gemeente, aanbieder, bsn), {"bsn": bsn}))
         out.append(("relatie", sleutel(gemeente, aanbieder), {}))
@@ -165,13 +195,13 @@ def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> 
                 "toewijzingsmoment": f"{_t(_child(tp, 'Toewijzingsdatum')) or ''}T{_t(_child(tp, 'Toewijzingstijd')) or ''}",
             }
             out.append(("toewijzing", sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
-    elif bericht.naam in ("WMO305", "WMO307"):
+    elif bericht.nummer in ("305", "307"):
         gemeente, aanbieder = h["ontvanger"], h["afzender"]
-        soort = "start" if bericht.naam == "WMO305" else "stop"
+        soort = "start" if bericht.is_soort("305") else "stop"
         for line in _all(root, "StartProduct" if soort == "start" else "StopProduct"):
             feit = levering(line, bsn, gemeente, aanbieder)
             out.append((soort, sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
-    elif bericht.naam == "WMO323":
+    elif bericht.is_soort("323"):
         gemeente, aanbieder = h["ontvanger"], h["afzender"]
         nummer = _t(_path(root, "Declaratie", "DeclaratieNummer"))
         out.append(("declaratie", sleutel(aanbieder, nummer), {"identificatie": h["identificatie"]}))
@@ -192,11 +222,11 @@ def feiten_uit_bericht(bericht: catalogue.Berichttype, root: etree._Element) -> 
                 else:
                     out.append(("debet", debet_sleutel(gemeente, aanbieder, feit),
                                 {"referentienummer": feit["referentienummer"]}))
-    elif bericht.naam == "WMO325":
+    elif bericht.is_soort("325"):
         gemeente, aanbieder = h["afzender"], h["ontvanger"]
         for p in _all(root, "Prestatie"):
             ref = _t(_path(p, "ProductReferentie", "ReferentieNummer"))
             codes = [c for c in (_t(rc) for rc in _all(p, "RetourCode")) if c]
             if any(c not in RETOURCODES_TOEGEKEND for c in codes) or not codes:
-                out.append(afwijzing_feit(aanbieder, ref, codes, "WMO325"))
+                out.append(afwijzing_feit(aanbieder, ref, codes, bericht.naam))
     return out

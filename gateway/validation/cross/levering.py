@@ -39,7 +39,7 @@ SLEUTELS = {"start": START_SLEUTEL, "stop": STOP_SLEUTEL}
 
 
 def _eigen_soort(ctx: CrossContext) -> str:
-    return "start" if ctx.bericht.naam == "WMO305" else "stop"
+    return "start" if ctx.bericht.is_soort("305") else "stop"
 
 
 def _lines(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:

@@ -33,7 +33,7 @@ from lxml import etree
 
 from gateway.settings import Mode
 from gateway.standard import catalogue
-from gateway.validation.cross.history import History, header
+from gateway.validation.cross.history import History, header, in_ruimte
 from gateway.validation.cross.tarieven import Tarieven, tarieven_uit_instellingen
 from gateway.validation.findings import Finding
 from gateway.validation.paths import element_path
@@ -75,16 +75,26 @@ class CrossRule:
     melding: str
     omschrijving: str
     check: CrossCheck
+    # The kinds of message, in every profile: {"305"} for {"WMO305"}.
+    nummers: frozenset[str] = frozenset()
+    standaarden: frozenset[str] | None = None  # as for in-message rules (rules/registry.py Rule)
+
+    def geldt_voor(self, bericht: catalogue.Berichttype) -> bool:
+        profiel = bericht.profiel
+        return (bericht.nummer in self.nummers and profiel.schakelt_in(self.code, kruis=True)
+                and (self.standaarden is None or profiel.standaard in self.standaarden))
 
 
 REGISTRY: list[CrossRule] = []
 
 
-def cross_rule(code: str, *, retourcode: str, berichten: Iterable[str], melding: str, omschrijving: str
-               ) -> Callable[[CrossCheck], CrossCheck]:
+def cross_rule(code: str, *, retourcode: str, berichten: Iterable[str], melding: str, omschrijving: str,
+               standaarden: Iterable[str] | None = None) -> Callable[[CrossCheck], CrossCheck]:
     def register(check: CrossCheck) -> CrossCheck:
         names = frozenset(catalogue.get(b).naam for b in berichten)
-        REGISTRY.append(CrossRule(code, retourcode, names, melding, omschrijving, check))
+        REGISTRY.append(CrossRule(code, retourcode, names, melding, omschrijving, check,
+                                  frozenset(catalogue.get(b).nummer for b in names),
+                                  frozenset(standaarden) if standaarden is not None else None))
         return check
 
     return register
@@ -108,12 +118,12 @@ def run_cross_rules(bericht: catalogue.Berichttype, root: etree._Element, histor
     """`tarieven`: the contract table for TR346/TR418; None reads the one configured (`IWMO_TARIEVEN_FILE`),
     `Tarieven()` checks without one."""
     if tarieven is None:
-        tarieven = tarieven_uit_instellingen() if bericht.naam == "WMO323" else Tarieven()
-    ctx = CrossContext(bericht, root, history, mode, today or dt.date.today(), tarieven)
+        tarieven = tarieven_uit_instellingen() if bericht.is_soort("323") else Tarieven()
+    ctx = CrossContext(bericht, root, in_ruimte(bericht, history), mode, today or dt.date.today(), tarieven)
     order = {el: i for i, el in enumerate(root.iter())}
     findings: list[Finding] = []
     for r in all_cross_rules():
-        if bericht.naam not in r.berichten:
+        if not r.geldt_voor(bericht):  # declared once per kind of message; the profile enables its codes
             continue
         for fault in r.check(ctx):
             elements = sorted({id(e): e for e in fault.elements if e is not None}.values(),

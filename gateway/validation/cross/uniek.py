@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.validation.cross.common import child
 from gateway.validation.cross.history import sleutel
 from gateway.validation.cross.registry import CrossContext, cross_rule
 from gateway.validation.rules.registry import Fault
 
-ALLE = [b.naam for b in catalogue.alle() if b.is_heenbericht]
+# Every heenbericht kind, named as the registry names kinds (by the first profile's message names).
+ALLE = [b.naam for b in catalogue.alle(profielen.PROFIELEN[0]) if b.is_heenbericht]
 
 
 @cross_rule(

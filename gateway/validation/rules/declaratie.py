@@ -40,14 +40,14 @@ def _kinderen(el: etree._Element) -> dict[str, etree._Element]:
     return {_naam(c): c for c in el}
 
 
-_PRESTATIE = {"WMO323": PRESTATIE_323, "WMO325": PRESTATIE_325}
+_PRESTATIE = {"323": PRESTATIE_323, "325": PRESTATIE_325}
 Treffer = tuple[etree._Element, Fault]  # what a per_bericht check yields: the anchor and its fault
 
 
 def _prestaties(ctx: RuleContext) -> dict[etree._Element, dict[str, str]]:
     """The message's prestaties in document order, each with its texts by local name (`RuleContext.regels`):
     every name occurs once inside a Prestatie (Begindatum only in ProductPeriode, Bedrag only in IngediendBedrag)."""
-    return ctx.regels(_PRESTATIE[ctx.bericht.naam])
+    return ctx.regels(_PRESTATIE[ctx.bericht.nummer])
 
 
 # --- CD060 ----------------------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def _tr134(ctx: RuleContext, datum: etree._Element) -> Iterator[Fault]:
 
 def _tr134_prestaties(ctx: RuleContext) -> Iterator[tuple[etree._Element, Fault]]:
     """TR134 on the Begindatum of every prestatie's ProductPeriode, once per message (see declaratie.py)."""
-    prestaties = PRESTATIE_323 if ctx.bericht.naam == "WMO323" else PRESTATIE_325
+    prestaties = PRESTATIE_323 if ctx.bericht.is_soort("323") else PRESTATIE_325
     for prestatie, tekst in ctx.regels(prestaties).items():  # ProductPeriode holds the only Begindatum
         if v.gt(v.date_num_text(tekst.get("Begindatum")), ctx.dagtekening10):
             begindatum = ctx.velden(prestatie)["Begindatum"]

@@ -34,7 +34,7 @@ LAATSTE_DAG_2020 = 20201231.0
 
 def einddatum(ctx: RuleContext, product: etree._Element) -> etree._Element | None:
     """The product's end date: ToewijzingEinddatum in WMO315, Einddatum elsewhere."""
-    return ctx.find(product, "m:ToewijzingEinddatum" if ctx.bericht.naam == "WMO315" else "m:Einddatum")
+    return ctx.find(product, "m:ToewijzingEinddatum" if ctx.bericht.is_soort("315") else "m:Einddatum")
 
 
 def loopt_na_2020(end: etree._Element | None) -> bool:

@@ -52,6 +52,16 @@ class Rule:
     check: Check | BerichtCheck
     omschrijving: str = ""  # one line for the README table
     per_bericht: bool = False  # check is a BerichtCheck (see the module docstring)
+    # The kinds of message the rule applies to, in every profile: {"301"} for {"WMO301"}.
+    nummers: frozenset[str] = frozenset()
+    # The standards ("iWmo", "iJw") whose messages the rule applies to; None: every standard whose profile
+    # enables the code. A rule whose text differs per standard is declared once per standard.
+    standaarden: frozenset[str] | None = None
+
+    def geldt_voor(self, bericht: catalogue.Berichttype) -> bool:
+        profiel = bericht.profiel
+        return (bericht.nummer in self.nummers and profiel.schakelt_in(self.code)
+                and (self.standaarden is None or profiel.standaard in self.standaarden))
 
 
 class RuleContext:
@@ -60,7 +70,7 @@ class RuleContext:
     def __init__(self, bericht: catalogue.Berichttype, root: etree._Element):
         self.bericht = bericht
         self.root = root
-        self.ns = {"m": bericht.namespace, "b": catalogue.BASISSCHEMA_NAMESPACE}
+        self.ns = {"m": bericht.namespace, "b": bericht.basisschema_namespace}
         self.cache: dict[str, Any] = {}
         self._header: etree._Element | None = None
         self._paths = _PATHS.setdefault(bericht.naam, {})
@@ -169,14 +179,17 @@ def rule(
     melding: str,
     omschrijving: str = "",
     per_bericht: bool = False,
+    standaarden: Iterable[str] | None = None,
 ) -> Callable[[Any], Any]:
     """Declare a rule; the decorated function is its check (a BerichtCheck when `per_bericht`). Stack
-    decorators for several anchors."""
+    decorators for several anchors. `berichten` names kinds by any profile's names (WMO301 = JW301 = 301);
+    `standaarden` limits the rule to some standards (see Rule)."""
 
     def register(check: Any) -> Any:
         names = frozenset(catalogue.get(b).naam for b in berichten)
         REGISTRY.append(Rule(code, retourcode, names, anchor, melding, check, omschrijving or melding.split(".")[0],
-                             per_bericht))
+                             per_bericht, frozenset(catalogue.get(b).nummer for b in names),
+                             frozenset(standaarden) if standaarden is not None else None))
         return check
 
     return register
@@ -221,10 +234,12 @@ _PLANS: dict[str, _Plan] = {}
 def _plan(bericht: catalogue.Berichttype) -> _Plan:
     plan = _PLANS.get(bericht.naam)
     if plan is None:
-        ns = {"m": bericht.namespace, "b": catalogue.BASISSCHEMA_NAMESPACE}
+        ns = {"m": bericht.namespace, "b": bericht.basisschema_namespace}
         plan = _Plan()
         for order, r in enumerate(all_rules()):
-            if bericht.naam in r.berichten:
+            # A rule is declared once for a kind of message (WMO301 stands for every profile's 301); a profile
+            # enables the codes its standard declares.
+            if r.geldt_voor(bericht):
                 plan.rules.append((order, r, _xpath(r.anchor, ns)))
         _PLANS[bericht.naam] = plan
     return plan
