@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gateway.settings import Settings, dvs_niet_loopback, get_settings
+from gateway.settings import Settings, dvs_niet_loopback, get_settings, is_loopback
 
 if TYPE_CHECKING:
     from gateway.demo.seed import DemoSleutels
@@ -112,7 +112,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
-    if False:  # --host may widen what the setting allowed
+    if settings.dvs_zonder_sleutel and not is_loopback(host):  # --host may widen what the setting allowed
         print(f"iwmo-gateway serve: {dvs_niet_loopback(host)}", file=sys.stderr)
         return 2
     # Build the app before migrating or seeding: a broken routes.toml must stop us with one clear line, not

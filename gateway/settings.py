@@ -151,7 +151,7 @@ class Settings(BaseSettings):
     @field_validator("dvs_zonder_sleutel", mode="before")
     @classmethod
     def _leeg_is_uit(cls, waarde: object) -> object:
-        return waarde
+        return False if isinstance(waarde, str) and not waarde.strip() else waarde
 
     @model_validator(mode="after")
     def _dvs_zonder_sleutel_alleen_op_loopback(self) -> Settings:

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.admin import woorden
-from gateway.standard import catalogue
+from gateway.standard import catalogue, profielen
 from gateway.store import queries
 from gateway.store.lifecycle import Status
 from gateway.store.models import Aflevering, Bericht, BerichtSleutel, Bevinding, Ontvangst
@@ -72,8 +72,12 @@ def lees_zoekvraag(params: dict[str, str], *, vandaag: dt.date | None = None,
         keuzes = ", ".join(f"{s.value} ({woorden.status(s)})" for s in Status)
         raise OngeldigFilter(f"status: '{status}' bestaat niet; kies uit {keuzes}")
     type_ = params.get("type", "").strip().upper()
-    if type_ and (("WMO" + type_) if not type_.startswith("WMO") else type_) not in catalogue.BERICHTEN:
-        raise OngeldigFilter(f"type: '{type_}' is geen iWmo-bericht; kies bijvoorbeeld WMO305")
+    if type_:
+        try:
+            catalogue.get(type_)
+        except KeyError:
+            raise OngeldigFilter(f"type: '{type_}' is geen bericht van {profielen.beschrijving()}; kies "
+                                 "bijvoorbeeld WMO305 of JW305") from None
     periode = params.get("periode", "")
     vanaf = tot = None
     if periode == "vandaag":

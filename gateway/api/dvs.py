@@ -48,6 +48,7 @@ from gateway.api.guards import BodyTeLaat
 from gateway.api.problems import ProblemError, problem_responses
 from gateway.identiteit import Principal
 from gateway.ingest.oordeel import Ingekort, uitslag_te_groot
+from gateway.settings import is_loopback
 from gateway.standard import catalogue, profielen
 from gateway.standard.profielen import Profiel
 from gateway.validation.findings import Finding, maskeer_cijferreeksen
@@ -174,7 +175,7 @@ def beoordeel(body: bytes | Ingekort, pin: Sequence[Profiel] | None, max_bytes: 
     """Judge one body as the DVS would: the pin first, then the validator (with the API's limits)."""
     if isinstance(body, Ingekort):
         return antwoord(uitslag_te_groot(body, max_bytes))
-    buiten = None
+    buiten = buiten_pin(body, pin) if pin else None
     if buiten is not None:
         return antwoord(Uitslag(bericht=None, errors=[buiten]))
     return antwoord(validate(body, max_bytes=max_bytes))
@@ -192,7 +193,7 @@ def dvs_aanroeper(
     presented is always checked."""
     settings = request.app.state.settings
     peer = request.client.host if request.client else None
-    if settings.dvs_zonder_sleutel and not (bearer or header):
+    if settings.dvs_zonder_sleutel and not (bearer or header) and is_loopback(peer):
         return None
     return principal(request, bearer, header)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from gateway.standard import catalogue
 from gateway.store.models import AuditEvent, Bericht, BerichtSleutel, Bevinding, utcnow
 
 
@@ -49,8 +50,11 @@ class BadCursor(ValueError):
 
 
 def _naam(type_: str) -> str:
-    t = type_.upper()
-    return t if t.startswith("WMO") else "WMO" + t
+    """A message type as stored: 'WMO301', 'JW301'; a bare number ('301') is the first profile's."""
+    try:
+        return catalogue.get(type_).naam
+    except KeyError:
+        return type_.upper()  # matches nothing: the caller validated the filter already
 
 
 def apply(stmt: Select, f: Filter) -> Select:  # type: ignore[type-arg]

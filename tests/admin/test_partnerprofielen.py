@@ -41,6 +41,11 @@ def test_a_partner_pinned_to_iwmo_gets_no_jw301_until_the_pin_is_lifted(client: 
     assert client.post("/admin/partners/profielen", data={"csrf": csrf, "code": "12345678"}).status_code == 303
     opnieuw = _ontvang(omgeving, "JW301", "PIN-2")  # a new message: the refused one stays as it was
     assert opnieuw.status == "accepted" and not opnieuw.duplicaat, [f.melding for f in opnieuw.errors]
+    # The console lists it by its iJw name, and names its standard.
+    lijst = client.get("/admin/berichten?type=JW301&status=alle").text
+    assert opnieuw.id in lijst and geweigerd.id in lijst
+    assert "Toewijzing · iJw 3.2" in client.get(f"/admin/berichten/{opnieuw.id}").text
+    assert client.get("/admin/berichten?type=JW399").status_code == 400
     with omgeving.sessions() as s:
         acties = [(a.action, a.details) for a in s.scalars(select(AuditEvent).where(
             AuditEvent.action == "partner_profielen").order_by(AuditEvent.seq))]

@@ -234,6 +234,8 @@ def test_an_empty_setting_never_opens_validatie(monkeypatch) -> None:  # type: i
 def test_serve_refuses_the_switch_with_a_host_outside_loopback(monkeypatch, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("IWMO_DVS_ZONDER_SLEUTEL", "true")
     monkeypatch.setenv("IWMO_DATABASE_URL", f"sqlite:///{tmp_path / 'gw.db'}")
+    # Were the check missing, serve would start listening on 0.0.0.0: fail instead of blocking.
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("serve started on 0.0.0.0 without a key"))
     get_settings.cache_clear()
     try:
         assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
