@@ -93,6 +93,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             "Rules lint). Set IWMO_SHARED_REFERENCE to its location to run them.")
 
 
+def _zwaarte(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("slow")
+    return 0.0 if marker is None else float(marker.kwargs.get("seconden", 30))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heaviest test files first (`slow`, by its `seconden`), each file's tests kept together. `./scripts/test`
+    spreads whole files over worker processes (xdist --dist loadfile); started first, the long real-process files
+    run beside each other and the thousands of quick tests fill in around them, instead of one of them running
+    alone at the end."""
+    per_bestand: dict[str, float] = {}
+    for item in items:
+        per_bestand[item.nodeid.split("::")[0]] = max(per_bestand.get(item.nodeid.split("::")[0], 0.0), _zwaarte(item))
+    items.sort(key=lambda item: -per_bestand[item.nodeid.split("::")[0]])  # stable: file order within a weight
+
+
 # The README states how many tests `./scripts/test` runs; a whole run (no paths, no -k) holds that count.
 AANTAL_TESTS = pytest.StashKey[int]()
 

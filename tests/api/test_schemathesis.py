@@ -121,6 +121,8 @@ def api_schema(demo: Demo) -> schemathesis.BaseSchema:
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
+pytestmark = pytest.mark.slow(seconden=180)  # four runs of generated requests, two roles on two backends
+
 _settings = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from gateway.herverwerking import plan, uitvoering
@@ -19,6 +20,8 @@ from gateway.transport.worker import Transporten, Worker
 from tests.herverwerking.conftest import ROUTE, Partner, dead_letters
 
 AANTAL = 1000
+
+pytestmark = pytest.mark.slow(seconden=50)
 
 
 def test_replay_of_a_thousand_dead_letters_by_filter_dry_run_then_run_without_duplicates(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -78,7 +78,7 @@ def test_ggk_sends_a_retourbericht_as_du01_with_the_crossrefnummer() -> None:
     (500, _fo01("IB005"), Uitkomst.DEFINITIEF, "IB005"),  # unknown gemeentecode: repeating cannot help
     (500, _fo01("IB103", plek="server"), Uitkomst.TIJDELIJK, "IB103"),  # a freeze: try again later
     (500, _fo01("IB016"), Uitkomst.OK, None),  # our id seen before: an earlier attempt arrived
-])
+], ids=["503", "502", "400", "fo01-IB005", "fo01-IB103", "fo01-IB016"])  # the bodies hold fresh uuids
 def test_ggk_classifies_the_hubs_answers(status: int, body: bytes, uitkomst: Uitkomst, code: str | None) -> None:
     hub = HubDubbel(ggk_antwoorden=[(status, body)])
     with draai(hub.app()) as url:

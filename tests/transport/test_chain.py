@@ -27,7 +27,7 @@ from tests.msgedit import Msg
 from tests.reference import OUR_EXAMPLES, our_example
 from tests.transport.helpers import AANBIEDER, GEMEENTE, variant
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconden=200)  # the kill test relays 300 messages
 
 STAPPEN = [  # (heenbericht, who submits it, the answer that closes it)
     ("WMO315", AANBIEDER, "WMO316"),

@@ -160,7 +160,7 @@ def test_a_listening_worker_wakes_on_every_notify_and_never_hangs(pg_url: str) -
             wekker.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconden=300)
 @pytest.mark.postgres
 def test_two_serves_and_two_workers_on_one_postgresql_relay_a_thousand_messages_none_lost_or_doubled(
         tmp_path: Path, pg_url: str) -> None:
