@@ -21,9 +21,10 @@ def test_demo_conversation_is_accepted_and_the_extra_start_rejected(migrated_url
     assert seed_conversatie(Settings(database_url=migrated_url)) == uitkomst  # same bytes: stored once
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Bericht)) == before
-        # every heenbericht but the 323 has its retourbericht stored beside it
+        # every heenbericht but the 323s has its retourbericht stored beside it, iJw's too
         retouren = session.scalars(select(Bericht.berichttype).where(Bericht.richting == "uit")).all()
-    assert sorted(retouren) == sorted(["WMO316", "WMO318", "WMO302", "WMO320", "WMO306", "WMO308", "WMO306"])
+    assert sorted(retouren) == sorted(["WMO316", "WMO318", "WMO302", "WMO320", "WMO306", "WMO308", "WMO306",
+                                       "JW302", "JW306"])
 
 
 def test_the_example_325_comment_names_every_retourcode_in_it_with_its_wj001_meaning() -> None:

@@ -24,8 +24,9 @@ from gateway.store.models import ApiKey
 from gateway.validation.safe_xml import parse
 
 BERICHTEN = Path(__file__).resolve().parent / "berichten"
-# The conversation in Dagtekening order: 317 concerns toewijzingen from before the gateway (lenient mode).
-VOLGORDE = ("WMO315", "WMO317", "WMO301", "WMO319", "WMO305", "WMO307", "WMO323", "WMO325")
+# The conversation in Dagtekening order: 317 concerns toewijzingen from before the gateway (lenient mode). Then the
+# same parties' youth care under iJw 3.2: toewijzing, start and a declaratie that awaits the gemeente's decision.
+VOLGORDE = ("WMO315", "WMO317", "WMO301", "WMO319", "WMO305", "WMO307", "WMO323", "WMO325", "JW301", "JW305", "JW323")
 
 DEMO_GEMEENTE = "0599"
 DEMO_AANBIEDER = "12345678"
