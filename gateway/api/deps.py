@@ -11,8 +11,8 @@ from gateway.api.problems import ProblemError
 from gateway.api.service import GatewayService
 from gateway.identiteit import Principal
 
-_bearer = HTTPBearer(auto_error=False, description="API-sleutel als Bearer-token")
-_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API-sleutel")
+bearer_schema = HTTPBearer(auto_error=False, description="API-sleutel als Bearer-token")
+sleutel_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API-sleutel")
 
 
 def service(request: Request) -> GatewayService:
@@ -21,8 +21,8 @@ def service(request: Request) -> GatewayService:
 
 def principal(
     request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    header: Annotated[str | None, Depends(_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_schema)],
+    header: Annotated[str | None, Depends(sleutel_header)],
 ) -> Principal:
     key = bearer.credentials if bearer else header
     if not key:

@@ -43,7 +43,7 @@ from lxml import etree
 from pydantic import BaseModel, Field
 
 from gateway.api import invoer, voorbeelden
-from gateway.api.deps import _bearer, _header, principal
+from gateway.api.deps import bearer_schema, principal, sleutel_header
 from gateway.api.guards import BodyTeLaat
 from gateway.api.problems import ProblemError, problem_responses
 from gateway.identiteit import Principal
@@ -185,8 +185,8 @@ def beoordeel(body: bytes | Ingekort, pin: Sequence[Profiel] | None, max_bytes: 
 
 def dvs_aanroeper(
     request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    header: Annotated[str | None, Depends(_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_schema)],
+    header: Annotated[str | None, Depends(sleutel_header)],
 ) -> Principal | None:
     """The caller, as for the rest of the API; None only when IWMO_DVS_ZONDER_SLEUTEL is on (which the settings
     allow only on a loopback gateway), no key is presented and the caller itself is on loopback. A key that is

@@ -197,7 +197,7 @@ def _vervang(session: Session, oud: Bericht, laatste: Aflevering, *, actor: str,
     transition(session, nieuw, Status.ACCEPTED, actor=actor, action="beoordeeld", details=herkomst)
     transition(session, oud, Status.HANDLED, actor=actor, action="vervangen",
                details={"herverwerking": batch_id, "vervangen_door": nieuw.id, "identificatie": identificatie})
-    aflevering = outbox.plan(session, nieuw, outbox._route_opnieuw(laatste, routes), actor=actor, nu=nu)
+    aflevering = outbox.plan(session, nieuw, outbox.route_opnieuw(laatste, routes), actor=actor, nu=nu)
     return {"vervangen_door": nieuw.id, "identificatie": identificatie, "envelop_id": aflevering.envelop_id}
 
 
@@ -211,7 +211,7 @@ def _verstuur(session: Session, bericht: Bericht, stap: Stap, laatste: Afleverin
     if stap.envelop == NIEUW and stap.identificatie == NIEUW:
         return _vervang(session, bericht, laatste, actor=actor, batch_id=batch_id, routes=routes, nu=nu)
     if stap.envelop == NIEUW:
-        aflevering = outbox.plan(session, bericht, outbox._route_opnieuw(laatste, routes), actor=actor, nu=nu,
+        aflevering = outbox.plan(session, bericht, outbox.route_opnieuw(laatste, routes), actor=actor, nu=nu,
                                  overgang=bericht.status == Status.DEAD_LETTER)
         return {"envelop_id": aflevering.envelop_id, "identificatie": bericht.identificatie}
     _heropen(laatste, nu)

@@ -135,7 +135,7 @@ def plan_als_nodig(session: Session, bericht: Bericht, routes: Routeringstabel, 
 
 # -- what the admin console calls --------------------------------------------------------------------------
 
-def _route_opnieuw(oud: Aflevering, routes: Routeringstabel | None) -> Route:
+def route_opnieuw(oud: Aflevering, routes: Routeringstabel | None) -> Route:
     if routes is not None:
         route = routes.voor(oud.ontvanger, oud.functie)
         if route is not None:
@@ -170,7 +170,7 @@ def requeue(session: Session, bericht_id: str, *, actor: str, routes: Routerings
     oud = _laatste(session, bericht.id)
     if oud is None:
         raise IllegalTransition(bericht.id, bericht.status, Status.QUEUED)
-    route = _route_opnieuw(oud, routes if routes is not None else _standaard_routes())
+    route = route_opnieuw(oud, routes if routes is not None else _standaard_routes())
     plan(session, bericht, route, actor=actor, nu=nu)
 
 
@@ -187,7 +187,7 @@ def resend(session: Session, bericht_id: str, *, actor: str, routes: Routeringst
     oud = _laatste(session, bericht.id)
     if bericht.status not in (Status.DELIVERED, Status.ANSWERED) or oud is None:
         raise IllegalTransition(bericht.id, bericht.status, Status.QUEUED)
-    route = _route_opnieuw(oud, routes if routes is not None else _standaard_routes())
+    route = route_opnieuw(oud, routes if routes is not None else _standaard_routes())
     plan(session, bericht, route, actor=actor, overgang=False, nu=nu)
 
 
