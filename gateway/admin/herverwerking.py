@@ -12,7 +12,7 @@ from fastapi import Path as Padwaarde
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.admin import sessie
-from gateway.admin.routes import Beheer, Operator, _console, _fout, _keuzes, _pagina
+from gateway.admin.routes import Alleenbeheerder, Beheer, _console, _fout, _keuzes, _pagina
 from gateway.herverwerking import plan, uitvoering
 from gateway.herverwerking.selectie import VELDEN, OngeldigeSelectie, lees
 
@@ -79,7 +79,7 @@ def herverwerking(request: Request, b: Beheer) -> HTMLResponse:
 
 
 @router.post("/herverwerking")
-def herverwerking_starten(request: Request, b: Operator, actie: Annotated[str, Form()] = "",
+def herverwerking_starten(request: Request, b: Alleenbeheerder, actie: Annotated[str, Form()] = "",
                           nieuwe_verzending: Annotated[str, Form()] = "", status: Annotated[str, Form()] = "",
                           berichttype: Annotated[str, Form()] = "", partner: Annotated[str, Form()] = "",
                           regel: Annotated[str, Form()] = "", retourcode: Annotated[str, Form()] = "",
@@ -131,10 +131,10 @@ def _wissel(request: Request, b: sessie.Beheerder, herverwerking_id: int, doe: A
 
 
 @router.post("/herverwerking/{herverwerking_id}/pauzeren")
-def pauzeren(request: Request, b: Operator, herverwerking_id: _ID) -> Response:
+def pauzeren(request: Request, b: Alleenbeheerder, herverwerking_id: _ID) -> Response:
     return _wissel(request, b, herverwerking_id, uitvoering.pauzeer, "gepauzeerd")
 
 
 @router.post("/herverwerking/{herverwerking_id}/hervatten")
-def hervatten(request: Request, b: Operator, herverwerking_id: _ID) -> Response:
+def hervatten(request: Request, b: Alleenbeheerder, herverwerking_id: _ID) -> Response:
     return _wissel(request, b, herverwerking_id, uitvoering.hervat, "hervat")

@@ -123,7 +123,16 @@ def operator(b: Formulier) -> sessie.Beheerder:
     return b
 
 
+def alleen_beheerder(b: Formulier) -> sessie.Beheerder:
+    """What the API keeps for administrator keys is the same in the console (replay by filter)."""
+    if not b.is_beheerder:
+        raise Verboden(f"Uw rol is {b.rol}: dit is voor beheerders. Meld u aan met een beheerderssleutel "
+                       "(iwmo-gateway keys create --role admin).")
+    return b
+
+
 Operator = Annotated[sessie.Beheerder, Depends(operator)]
+Alleenbeheerder = Annotated[sessie.Beheerder, Depends(alleen_beheerder)]
 
 
 def _pagina(request: Request, naam: str, context: dict[str, Any], *, status_code: int = 200,

@@ -21,16 +21,18 @@ COOKIE = "iwmo_beheer"
 LOGIN_COOKIE = "iwmo_beheer_login"
 LOGIN_GELDIG_S = 15 * 60
 
-# Console roles. An "admin" API key counts as operator: it may act, not only look.
+# Console roles. An "admin" API key is a beheerder: it may do what an operator does, and what only an administrator
+# may (replay by filter, as in the API).
+BEHEERDER = "beheerder"
 OPERATOR = "operator"
 VIEWER = "viewer"
-ROL_VAN_SLEUTEL = {"admin": OPERATOR, "operator": OPERATOR, "viewer": VIEWER}
+ROL_VAN_SLEUTEL = {"admin": BEHEERDER, "operator": OPERATOR, "viewer": VIEWER}
 
 
 @dataclass(frozen=True)
 class Beheerder:
     sleutel_id: int
-    rol: str  # operator | viewer
+    rol: str  # beheerder | operator | viewer
     label: str
     sessie_id: str
     verloopt: int  # unix seconds
@@ -42,7 +44,11 @@ class Beheerder:
 
     @property
     def mag_handelen(self) -> bool:
-        return self.rol == OPERATOR
+        return self.rol in (OPERATOR, BEHEERDER)
+
+    @property
+    def is_beheerder(self) -> bool:
+        return self.rol == BEHEERDER
 
 
 def _b64(data: bytes) -> str:
@@ -78,7 +84,7 @@ def lees_cookie(secret: bytes, waarde: str | None, *, nu: float | None = None) -
         sleutel_id, rol, label, sessie_id, verloopt = json.loads(_unb64(inhoud))
     except (ValueError, TypeError):
         return None
-    if (time.time() if nu is None else nu) >= verloopt or rol not in (OPERATOR, VIEWER):
+    if (time.time() if nu is None else nu) >= verloopt or rol not in (BEHEERDER, OPERATOR, VIEWER):
         return None
     return Beheerder(int(sleutel_id), str(rol), str(label), str(sessie_id), int(verloopt))
 

@@ -13,8 +13,8 @@ from tests.herverwerking.conftest import acties, status
 PROEF = {"status": "dead_letter", "actie": "opnieuw_in_wachtrij"}
 
 
-def test_operator_dry_runs_starts_pauses_and_resumes_a_batch(client: TestClient, omgeving: Omgeving) -> None:
-    csrf = inloggen(client, omgeving.sleutels.operator)
+def test_an_administrator_dry_runs_starts_pauses_and_resumes_a_batch(client: TestClient, omgeving: Omgeving) -> None:
+    csrf = inloggen(client, omgeving.sleutels.admin)
     pagina = client.get("/admin/herverwerking")
     assert pagina.status_code == 200 and 'href="/admin/herverwerking" aria-current="page"' in pagina.text
     proef = client.get("/admin/herverwerking", params=PROEF)
@@ -37,7 +37,7 @@ def test_operator_dry_runs_starts_pauses_and_resumes_a_batch(client: TestClient,
     klaar = client.get(pad).text
     assert '<span id="voortgang">1 van 1</span>' in klaar and "opnieuw in de wachtrij: 1" in klaar
     assert status(omgeving.sessions, omgeving.dead_letter) == "queued"
-    assert ("herverwerkt", "admin:olga") in [(a, actor) for a, actor, _ in acties(omgeving.sessions,
+    assert ("herverwerkt", "admin:beheer") in [(a, actor) for a, actor, _ in acties(omgeving.sessions,
                                                                                   omgeving.dead_letter)]
 
 
@@ -47,6 +47,16 @@ def test_a_bad_filter_is_answered_in_dutch_and_a_viewer_may_look_but_not_start(c
     fout = client.get("/admin/herverwerking", params={"regel": "TR999", "actie": "herbeoordelen"})
     assert fout.status_code == 400 and "regel: &#39;TR999&#39; is geen regelcode" in fout.text
     proef = client.get("/admin/herverwerking", params=PROEF)
-    assert "starten is voor operators" in proef.text and "Start herverwerking" not in proef.text
+    assert "herverwerken is voor beheerders" in proef.text and "Start herverwerking" not in proef.text
     assert client.post("/admin/herverwerking", data={**PROEF, "csrf": csrf}).status_code == 403
+    assert status(omgeving.sessions, omgeving.dead_letter) == "dead_letter"
+
+
+def test_an_operator_may_dry_run_but_replay_is_for_administrators_as_in_the_api(client: TestClient,
+                                                                                omgeving: Omgeving) -> None:
+    csrf = inloggen(client, omgeving.sleutels.operator)
+    proef = client.get("/admin/herverwerking", params=PROEF)
+    assert "herverwerken is voor beheerders" in proef.text and "Start herverwerking" not in proef.text
+    geweigerd = client.post("/admin/herverwerking", data={**PROEF, "csrf": csrf})
+    assert geweigerd.status_code == 403 and "beheerderssleutel" in geweigerd.text
     assert status(omgeving.sessions, omgeving.dead_letter) == "dead_letter"
