@@ -9,16 +9,14 @@ key prefix (`inlogrem`); every console response carries the security headers of 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi import Path as Padwaarde
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +29,6 @@ from gateway.admin import (
     detail,
     export,
     inlogrem,
-    koppen,
     lijst,
     partners,
     sessie,
@@ -48,7 +45,6 @@ from gateway.standard import catalogue, profielen
 from gateway.standard.codelijsten import betekenis
 from gateway.store import audit, partnerprofielen
 from gateway.store.apikeys import authenticate
-from gateway.store.db import make_session_factory
 from gateway.store.lifecycle import Status
 from gateway.store.models import ApiKey, Bericht, utcnow
 from gateway.transport import watchdog
@@ -625,32 +621,3 @@ def client(request: Request, b: Formulier, bsn: Annotated[str, Form()] = "",
 
 def _fout(request: Request, b: sessie.Beheerder | None, status: int, melding: str) -> HTMLResponse:
     return _pagina(request, "fout.html", {"status": status, "melding": melding}, status_code=status, b=b)
-
-
-def install(app: FastAPI) -> None:
-    settings = app.state.settings
-    secret = (settings.admin_secret or "").encode() or secrets.token_bytes(32)
-    app.state.beheer = Console(secret, make_session_factory(app.state.engine), settings.admin_sessie_minuten * 60,
-                               inlogrem.Inlogrem())
-    app.add_middleware(koppen.Beveiligingskoppen)
-
-    @app.exception_handler(NietIngelogd)
-    def _niet_ingelogd(request: Request, exc: NietIngelogd) -> Response:
-        if request.method == "GET":
-            doel = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse("/admin/inloggen?" + urlencode({"volgende": doel}), status_code=303)
-        return _fout(request, None, 401, "U bent niet (meer) ingelogd. Log opnieuw in met uw beheersleutel en "
-                                         "herhaal de actie.")
-
-    @app.exception_handler(Verboden)
-    def _verboden(request: Request, exc: Verboden) -> Response:
-        b = sessie.lees_cookie(_console(request).secret, request.cookies.get(sessie.COOKIE))
-        return _fout(request, b, 403, exc.melding)
-
-    from gateway.admin.herverwerking import (
-        router as herverwerking_router,  # imports this module: not at the top
-    )
-
-    app.include_router(router)
-    app.include_router(herverwerking_router)  # replay by filter (issue 14)
-    app.mount("/admin/static", StaticFiles(directory=str(HIER / "static")), name="admin-static")

@@ -183,9 +183,9 @@ def _mount_extensions(app: FastAPI) -> None:
     Only a part that is absent is skipped; one that is present but broken stops start-up, rather than leaving a
     gateway that runs without its console or its inbound transport and says nothing."""
     try:
-        from gateway.admin.routes import install as install_admin
+        from gateway.admin.installatie import install as install_admin
     except ModuleNotFoundError as exc:
-        if exc.name not in ("gateway.admin", "gateway.admin.routes"):
+        if exc.name not in ("gateway.admin", "gateway.admin.installatie"):
             raise
     else:
         install_admin(app)
