@@ -14,7 +14,8 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.standard import catalogue
+from gateway.standard import catalogue, productcategorieen
+from gateway.standard.profielen import Profiel
 from gateway.store import queries
 from gateway.store.models import Bericht, BerichtSleutel
 from gateway.validation.safe_xml import XmlRefused, parse
@@ -89,12 +90,19 @@ def _bedrag(tekst: str) -> int | None:
     return int(tekst) if tekst.isdigit() else None
 
 
+def _product(profiel: Profiel | None, categorie: str, code: str) -> str:
+    """"45 Jeugdhulp ambulant · 45A05": the category with its meaning in the message's standard, then the code."""
+    naam = productcategorieen.betekenis(profiel, categorie)
+    return " · ".join(d for d in (f"{categorie} {naam}" if naam else categorie, code) if d)
+
+
 def prestaties(data: bytes) -> list[Prestatie]:
     """The prestaties of a 323, in document order."""
     try:
         root = parse(data).root
     except XmlRefused:
         return []
+    profiel = b.profiel if (b := catalogue.by_namespace(etree.QName(root).namespace)) else None
     uit = []
     for p in _kinderen(root, "Prestatie"):
         periode = _kinderen(p, "ProductPeriode")
@@ -103,7 +111,7 @@ def prestaties(data: bytes) -> list[Prestatie]:
         uit.append(Prestatie(
             referentie=_tekst(p, "ReferentieNummer"), vorig=_tekst(p, "VorigReferentieNummer"),
             toewijzing=_tekst(p, "ToewijzingNummer"),
-            product=f"{_tekst(p, 'ProductCategorie')} {_tekst(p, 'ProductCode')}".strip(), periode=van_tot,
+            product=_product(profiel, _tekst(p, "ProductCategorie"), _tekst(p, "ProductCode")), periode=van_tot,
             ingediend=_bedrag(_tekst(bedrag[0], "Bedrag")) if bedrag else None,
             debet_credit=_tekst(bedrag[0], "DebetCredit") if bedrag else "",
         ))

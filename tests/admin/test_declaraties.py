@@ -134,3 +134,12 @@ def test_a_credit_names_the_debet_it_cancels_and_the_debet_the_credit(client: Te
     assert "crediteert" in credit and "P2026-04-0001" in credit and "uit declaratie D2026040001" in credit
     debet = _prestatierij(client.get("/admin/declaraties/D2026040001").text, "P2026-04-0001")
     assert "gecrediteerd door" in debet and "C2026-04-0001" in debet and "D2026049002" in debet
+
+
+def test_products_are_named_in_their_own_standards_codelist(client: TestClient, omgeving: Omgeving) -> None:
+    """WMO020 for an iWmo declaratie, JZ020 for an iJw one (the demo seed holds one of each)."""
+    inloggen(client, omgeving.sleutels.viewer)
+    wmo = client.get("/admin/declaraties/D2026040001").text
+    assert "02 Begeleiding · 02A05" in wmo and "01 Hulp bij het huishouden · 01B02" in wmo
+    jw = client.get("/admin/declaraties/DJ2026040001").text
+    assert "45 Jeugdhulp ambulant · 45A05" in jw and "40 Persoonlijke verzorging · 40B02" in jw
