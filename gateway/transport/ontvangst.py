@@ -143,7 +143,9 @@ class Inbox:
         b = catalogue.BERICHTEN.get(row.berichttype or "")
         if b is None or row.antwoord_op_id is None or not (b.soort is catalogue.Soort.RETOUR or b.is_soort("325")):
             return
-        heen = session.get(Bericht, row.antwoord_op_id)
+        # Locked, as the worker locks it to record the delivery (outbox.vastleggen): whichever comes second sees the
+        # other's outcome, so an answer that overtakes the worker's bookkeeping still closes its heenbericht.
+        heen = session.get(Bericht, row.antwoord_op_id, with_for_update=True, populate_existing=True)
         if heen is not None and heen.status == Status.DELIVERED:
             transition(session, heen, Status.ANSWERED, actor="system", action="antwoord_ontvangen",
                        details={"antwoord": row.id})

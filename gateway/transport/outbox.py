@@ -246,9 +246,13 @@ class Outbox:
         """Record one attempt's outcome; returns the delivery's new status."""
         nu = self.klok()
         with self.sessions() as session, session.begin():
-            aflevering = session.get(Aflevering, aflevering_id)
+            # Locked, and read after the lock: a worker whose lease ran out while it was sending may record the same
+            # delivery as another worker that took it over. The second to get the lock sees the first one's outcome
+            # (below) instead of a stale SENDING and QUEUED, which wrote a second "afgeleverd" from queued into the
+            # audit trail (found by the two-serves-two-workers test under load).
+            aflevering = session.get(Aflevering, aflevering_id, with_for_update=True, populate_existing=True)
             assert aflevering is not None
-            bericht = session.get(Bericht, aflevering.bericht_id)
+            bericht = session.get(Bericht, aflevering.bericht_id, with_for_update=True, populate_existing=True)
             assert bericht is not None
             aflevering.pogingen += 1
             aflevering.pogingen_log.append(AfleveringPoging(
