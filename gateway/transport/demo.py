@@ -22,6 +22,7 @@ from typing import TextIO
 
 import httpx
 
+from gateway.standard import catalogue, profielen
 from gateway.standard.codelijsten import betekenis
 from gateway.transport.keten import (
     TOKEN_AANBIEDER,
@@ -146,13 +147,20 @@ def voer_uit(keten: Keten, stap: Stap, client: httpx.Client) -> tuple[str, list[
     return "answered", retourcodes(antwoord.content)
 
 
-def draai_script(keten: Keten, uit: TextIO) -> bool:
+def stappen_van(standaard: str | None) -> tuple[Stap, ...]:
+    """The steps of one standard's conversation ("iwmo", "ijw"), or all of them."""
+    if not standaard:
+        return STAPPEN
+    return tuple(s for s in STAPPEN if catalogue.get(s.heen).profiel.standaard.lower() == standaard.lower())
+
+
+def draai_script(keten: Keten, uit: TextIO, stappen: tuple[Stap, ...] = STAPPEN) -> bool:
     """Walk the steps, one line each; False when a step failed (the rest is skipped)."""
     with httpx.Client(timeout=30) as client:
-        for n, stap in enumerate(STAPPEN, start=1):
+        for n, stap in enumerate(stappen, start=1):
             zender = keten.gemeente if stap.zender == "gemeente" else keten.aanbieder
             ontvanger = keten.aanbieder if zender is keten.gemeente else keten.gemeente
-            kop = (f"[{n}/{len(STAPPEN)}] {stap.heen} {zender.naam} {zender.partij} -> "
+            kop = (f"[{n}/{len(stappen)}] {stap.heen} {zender.naam} {zender.partij} -> "
                    f"{ontvanger.naam} {ontvanger.partij}")
             begin = time.monotonic()
             try:
@@ -229,8 +237,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 1
         print(f"keten draait na {time.monotonic() - begin:.1f} s: gemeente {keten.gemeente.base}, "
               f"hub {keten.hub_url}, aanbieder {keten.aanbieder.base}\n", flush=True)
-        gelukt = draai_script(keten, sys.stdout)
-        print(f"\n{'Alle' if gelukt else 'Niet alle'} {len(STAPPEN)} stappen afgerond "
+        stappen = stappen_van(args.standaard)
+        gelukt = draai_script(keten, sys.stdout, stappen)
+        print(f"\n{'Alle' if gelukt else 'Niet alle'} {len(stappen)} stappen afgerond "
               f"({time.monotonic() - begin:.1f} s sinds de start).", flush=True)
         print(overzicht(keten, draait=args.keep), flush=True)
         if args.keep:
@@ -273,6 +282,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="start gemeente-gateway, hub en aanbieder-gateway lokaal en speel de hele "
                                     "keten 315 -> 325 door")
     p.add_argument("--keep", action="store_true", help="laat de drie processen draaien tot Ctrl-C")
+    standaarden = sorted({profiel.standaard.lower() for profiel in profielen.PROFIELEN})
+    p.add_argument("--standaard", choices=standaarden, type=str.lower,
+                   help=f"speel alleen het gesprek van één standaard ({', '.join(standaarden)}); standaard: allebei")
     p.add_argument("--map", metavar="DIR", help="map voor databases, configuratie en logs (standaard: een nieuwe "
                                                 "tijdelijke map, die blijft staan)")
     p.set_defaults(func=cmd_demo)

@@ -100,7 +100,9 @@ def _zonder_sigint() -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a process's children from /proc (Linux)")
 def test_demo_keep_runs_until_ctrl_c_and_then_stops_every_process(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--keep", "--map", str(tmp_path)],
+    # Only the iJw conversation (three steps): what is tested here is the keeping and the stopping.
+    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "demo", "--keep", "--standaard", "ijw",
+                             "--map", str(tmp_path)],
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=_zonder_sigint)
     uit: list[str] = []
@@ -113,6 +115,7 @@ def test_demo_keep_runs_until_ctrl_c_and_then_stops_every_process(tmp_path: Path
                 break
         tekst = "".join(uit)
         assert "Kijk rond" in tekst, tekst
+        assert "[1/3] JW301" in tekst and "[3/3] JW323" in tekst and "WMO" not in tekst.split("Kijk rond")[0], tekst
         urls = sorted(set(URL.findall(tekst)))
         assert len(urls) == 3
         for url in urls:  # still there, for a newcomer to poke at
