@@ -254,3 +254,49 @@ def test_an_answer_that_overtakes_the_delivery_record_closes_the_message_on_deli
     assert _status(sessions, bericht_id) == "queued"
     outbox.vastleggen(aflevering_id, Resultaat.geslaagd())
     assert _status(sessions, bericht_id) == "answered"
+
+
+@pytest.mark.postgres
+def test_a_worker_whose_lease_ran_out_records_nothing_beside_the_worker_that_took_over(pg_url: str) -> None:
+    """Worker A's lease runs out mid-send; worker B takes the delivery over and is recording its outcome when A
+    comes back with its own. A waits for B's transaction and then sees B's outcome: its attempt is listed, but the
+    audit trail has one "afgeleverd", from queued (before the row locks A wrote a second one from a stale queued)."""
+    from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
+    from gateway.store.lifecycle import Status, transition
+
+    upgrade_to_head(pg_url)
+    engine = make_engine(pg_url)
+    sessions = make_session_factory(engine)
+    klok = Klok()
+    bericht_id, aflevering_id = _in_wachtrij(sessions, klok, "RACE0001")
+    assert Outbox(sessions, BELEID, klok=klok).claim() == [aflevering_id]  # A
+    klok.verder(minutes=6)  # A's lease (5 min) runs out
+    assert Outbox(sessions, BELEID, klok=klok).claim() == [aflevering_id]  # B takes it over
+
+    klaar = threading.Event()
+    with sessions() as b, b.begin():  # B records its outcome, and has not committed yet
+        a = b.get(Aflevering, aflevering_id, with_for_update=True)
+        a.status, a.pogingen = "delivered", a.pogingen + 1
+        transition(b, b.get(Bericht, bericht_id), Status.DELIVERED, actor="worker-b", action="afgeleverd")
+        b.flush()
+        a_thread = threading.Thread(target=lambda: (Outbox(sessions, BELEID, klok=klok, actor="worker-a")
+                                                    .vastleggen(aflevering_id, Resultaat.geslaagd()), klaar.set()))
+        a_thread.start()
+        with engine.connect() as kijk:  # until A waits on a lock that B holds
+            for _ in range(400):
+                wachtend = kijk.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                ).scalar()
+                if wachtend or klaar.is_set():
+                    break
+                threading.Event().wait(0.025)
+    a_thread.join(timeout=30)
+    assert klaar.is_set()
+    with sessions() as session:
+        overgangen = [(e.actor, e.action, e.from_state, e.to_state) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.bericht_id == bericht_id, AuditEvent.to_state.is_not(None))
+            .order_by(AuditEvent.seq))]
+        rij = session.get(Aflevering, aflevering_id)
+        assert (rij.status, rij.pogingen) == ("delivered", 2)  # both attempts happened and are listed
+    assert [o for o in overgangen if o[1] == "afgeleverd"] == [("worker-b", "afgeleverd", "queued", "delivered")]
+    engine.dispose()
