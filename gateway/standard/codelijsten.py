@@ -19,6 +19,12 @@ MINUTEN_PER = {EENHEID_MINUUT: 1, EENHEID_UUR: 60}
 # WMO588 RedenBeeindiging 20: tijdelijke stop (a later stop for the same start may follow).
 REDEN_TIJDELIJK = "20"
 
+# WJ759 RedenAfwijzingVerzoek 8: the gemeente is not the one the woonplaatsbeginsel of the Jeugdwet names (iJw).
+REDEN_WOONPLAATSBEGINSEL = "8"
+
+# COD700 NaamGebruik 6: the name is that of a niet-natuurlijk persoon (an organisation), never a client's.
+NAAMGEBRUIK_NIET_NATUURLIJK_PERSOON = "6"
+
 # COD467 StatusAanlevering
 STATUS_NIEUW = "1"
 STATUS_VERWIJDEREN = "3"

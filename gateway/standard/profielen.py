@@ -70,6 +70,10 @@ class Profiel:
         codes = self.kruisregels if kruis else self.regels
         return codes is None or code in codes
 
+    def past(self, code: str, standaarden: frozenset[str] | None, *, kruis: bool = False) -> bool:
+        """Whether a rule declared for `standaarden` (None: every standard) runs under this profile."""
+        return self.schakelt_in(code, kruis=kruis) and (standaarden is None or self.standaard in standaarden)
+
 
 IWMO_32 = Profiel(
     sleutel="iwmo-3.2", standaard="iWmo", wet="Wmo 2015", release="3.2", voorvoegsel="WMO",

@@ -82,9 +82,7 @@ class CrossRule:
     standaarden: frozenset[str] | None = None  # as for in-message rules (rules/registry.py Rule)
 
     def geldt_voor(self, bericht: catalogue.Berichttype) -> bool:
-        profiel = bericht.profiel
-        return (bericht.nummer in self.nummers and profiel.schakelt_in(self.code, kruis=True)
-                and (self.standaarden is None or profiel.standaard in self.standaarden))
+        return bericht.nummer in self.nummers and bericht.profiel.past(self.code, self.standaarden, kruis=True)
 
 
 REGISTRY: list[CrossRule] = []

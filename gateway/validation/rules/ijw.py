@@ -13,13 +13,9 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from gateway.standard.codelijsten import NAAMGEBRUIK_NIET_NATUURLIJK_PERSOON, REDEN_WOONPLAATSBEGINSEL
 from gateway.validation import values as v
 from gateway.validation.rules.registry import Fault, RuleContext, rule
-
-# WJ759 RedenAfwijzingVerzoek 8: the gemeente is not the one the woonplaatsbeginsel of the Jeugdwet names.
-REDEN_WOONPLAATSBEGINSEL = "8"
-# COD700 NaamGebruik 6: the name is that of a niet-natuurlijk persoon (an organisation), never a client's.
-NAAMGEBRUIK_NIET_NATUURLIJK_PERSOON = "6"
 
 _REDEN = "m:Antwoord/m:RedenAfwijzingVerzoek"
 _WOONPLAATSBEGINSEL = "m:Antwoord/m:Woonplaatsbeginsel"

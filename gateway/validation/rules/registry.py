@@ -59,9 +59,7 @@ class Rule:
     standaarden: frozenset[str] | None = None
 
     def geldt_voor(self, bericht: catalogue.Berichttype) -> bool:
-        profiel = bericht.profiel
-        return (bericht.nummer in self.nummers and profiel.schakelt_in(self.code)
-                and (self.standaarden is None or profiel.standaard in self.standaarden))
+        return bericht.nummer in self.nummers and bericht.profiel.past(self.code, self.standaarden)
 
 
 class RuleContext:
