@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from gateway.standard import catalogue
+from gateway.store import bundel
 from gateway.store.models import Abonnement, Aflevering, Bericht, Gebeurtenis, WebhookAflevering, utcnow
 
 
@@ -55,19 +57,24 @@ def _partij(*kandidaten: str | None) -> str | None:
     return next((k for k in kandidaten if k and k.isdigit() and len(k) in (4, 8)), None)
 
 
-def _abonnementen(session: Session) -> list[Abonnement]:
+# Columns, not objects: `wil` and a delivery need only these, and loading objects cost more than the query.
+_A = Abonnement.__table__.c
+_ABONNEMENTEN = select(_A.id, _A.partij, _A.gebeurtenissen, _A.berichttypen)
+
+
+def _abonnementen(session: Session) -> list[Row[Any]]:
     """Every subscription, read once per transaction (the writer records many events in one group). A paused
     one gets its deliveries too: they wait, unclaimed, until it is resumed (gateway/transport/webhooks.py)."""
     transactie = session.get_transaction()
     eerder = session.info.get("iwmo_abonnementen")
     if eerder is not None and eerder[0] is transactie:
         return eerder[1]
-    rijen = list(session.scalars(select(Abonnement)))
+    rijen = list(session.connection().execute(_ABONNEMENTEN))
     session.info["iwmo_abonnementen"] = (transactie, rijen)
     return rijen
 
 
-def wil(abonnement: Abonnement, g: Gebeurtenis) -> bool:
+def wil(abonnement: Abonnement | Row[Any], g: Gebeurtenis) -> bool:
     """Whether this subscription is to receive this event."""
     if abonnement.partij is not None and abonnement.partij != g.partij:
         return False
@@ -81,10 +88,16 @@ def registreer(session: Session, type_: Type, *, partij: str | None, berichttype
     """Add an event and one webhook delivery per unpaused subscription that wants it (flushed with the caller's
     transaction: the writer flushes its group once)."""
     nu = utcnow()
-    g = Gebeurtenis(type=str(type_), partij=partij, berichttype=berichttype, created_at=nu,
-                    payload={"type": str(type_), "partij": partij, "berichttype": berichttype, **payload})
+    velden = {"type": str(type_), "partij": partij, "berichttype": berichttype, "created_at": nu,
+              "payload": {"type": str(type_), "partij": partij, "berichttype": berichttype, **payload}}
+    g = Gebeurtenis(**velden)
+    abonnementen = _abonnementen(session)
+    # With no subscription nothing needs the event's id now: a writer inserts it with the rest of its group.
+    # (With one, every event of the group goes through the ORM, so ids keep the order the events were made in.)
+    if not abonnementen and bundel.gebeurtenis(session, velden):
+        return g
     session.add(g)
-    for a in _abonnementen(session):
+    for a in abonnementen:
         if wil(a, g):
             session.add(WebhookAflevering(abonnement_id=a.id, gebeurtenis=g, status=WebhookStatus.PENDING,
                                           pogingen=0, volgende_poging_at=nu, created_at=nu, updated_at=nu))

@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.gebeurtenissen import vastleggen as gebeurtenissen
@@ -28,10 +28,10 @@ from gateway.ingest.declaratie import (
 )
 from gateway.ingest.oordeel import Oordeel
 from gateway.standard import catalogue
-from gateway.store import audit
+from gateway.store import audit, bundel
 from gateway.store.history import file_facts, history_van, schrijf_feiten_weg, vergeet_history
 from gateway.store.lifecycle import Status, transition
-from gateway.store.models import Bericht, Bevinding, DeclaratieVerwerking, IdentificatieClaim, utcnow
+from gateway.store.models import Bericht, DeclaratieVerwerking, IdentificatieClaim, utcnow
 from gateway.store.repository import (
     add_row,
     eigen_en_begrensd,
@@ -89,16 +89,22 @@ def _tr056() -> Finding:
                    melding=f"{regel.code}: {regel.melding}")
 
 
-def bestaand_van(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], Bericht | str]:
+# Built once (with expanding IN lists): building a statement per group costs more than running it.
+_B = Bericht.__table__.c
+_BESTAAND = (select(_B.id, _B.submitted_by, _B.sha256)
+             .where(_B.sha256.in_(bindparam("sha256", expanding=True)),
+                    _B.submitted_by.in_(bindparam("partijen", expanding=True)))
+             .order_by(_B.created_at))
+_C = IdentificatieClaim.__table__.c
+_CLAIMS = select(_C.afzender, _C.berichtcode, _C.identificatie).where(_C.identificatie.in_(bindparam("ids", expanding=True)))
+
+
+def bestaand_van(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], str]:
     """The ids of the stored messages these exact bytes already are, per (party, sha256): one query for the
     group, reading ids only (a duplicate is rare; its row is loaded when one turns up)."""
-    c = Bericht.__table__.c
-    rijen = session.connection().execute(
-        select(c.id, c.submitted_by, c.sha256)
-        .where(c.sha256.in_(sorted({a.oordeel.sha256 for a in aanleveringen})),
-               c.submitted_by.in_(sorted({a.party for a in aanleveringen})))
-        .order_by(c.created_at))
-    gevonden: dict[tuple[str, str], Bericht | str] = {}
+    rijen = session.connection().execute(_BESTAAND, {"sha256": sorted({a.oordeel.sha256 for a in aanleveringen}),
+                                                     "partijen": sorted({a.party for a in aanleveringen})})
+    gevonden: dict[tuple[str, str], str] = {}
     for r in rijen:
         gevonden.setdefault((r.submitted_by, r.sha256), r.id)
     return gevonden
@@ -112,9 +118,7 @@ def claims_van(session: Session, oordelen: list[Oordeel]) -> set[tuple[str, str,
     ids.discard(None)
     if not ids:
         return set()
-    c = IdentificatieClaim.__table__.c
-    rijen = session.connection().execute(
-        select(c.afzender, c.berichtcode, c.identificatie).where(c.identificatie.in_(sorted(ids))))
+    rijen = session.connection().execute(_CLAIMS, {"ids": sorted(ids)})
     return {(r.afzender, r.berichtcode, r.identificatie) for r in rijen}
 
 
@@ -172,7 +176,9 @@ def _duplicaat(session: Session, row: Bericht) -> Received:
 
 @dataclass
 class _Groep:
-    bestaand: dict[tuple[str, str], Bericht | str]  # a row of this group, or the id of a stored one
+    bundel: bundel.Bundel
+    # the id of a stored message, or a row of this group with its answer
+    bestaand: dict[tuple[str, str], str | tuple[Bericht, Received]]
     claims: set[tuple[str, str, str]] = field(default_factory=set)
 
 
@@ -181,16 +187,23 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     if a.vooraf is not None and (eerder := a.vooraf(session)) is not None:
         return eerder
     if (dubbel := groep.bestaand.get((a.party, o.sha256))) is not None:
-        session.flush()  # a duplicate within the group: its first copy must be readable
         if isinstance(dubbel, str):
-            dubbel = session.get_one(Bericht, dubbel)
-        received = _duplicaat(session, dubbel)
+            eerste = session.get_one(Bericht, dubbel)
+            received = _duplicaat(session, eerste)
+        else:  # its first copy is earlier in this group: answer as that one was answered
+            eerste, received = dubbel[0], replace(dubbel[1], duplicaat=True)
         if a.na is not None:  # e.g. the same bytes in a new envelope: that envelope is recorded too
-            a.na(session, dubbel, received)
+            a.na(session, eerste, received)
         return received
 
     u = tegen_opslag(session, o, party=a.party, richting=a.richting, claims=groep.claims, cross_rules=cross_rules)
     row, errors, vreemd, verwerking, root = u.row, u.errors, u.vreemd, u.verwerking, o.root
+    # The verdict and the retourbericht take every finding (each class's retourcodes); what is stored and
+    # answered is capped, so one hostile message cannot write or return without bound.
+    bewaard = begrens(errors)
+    groep.bundel.bevindingen[row.id] = [
+        {"bericht_id": row.id, "code": f.code, "retourcode": f.retourcode, "locatie": list(f.locatie),
+         "melding": f.melding} for f in bewaard]
     add_row(session, row)
     details: dict[str, object] = {"bericht": row.berichttype, "sha256": o.sha256, "grootte": o.grootte}
     if row.ingekort:  # what is kept is a prefix: its own digest lets a verifier check the stored bytes
@@ -201,17 +214,13 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
                  details=details)
     if vreemd is None and o.bericht is not None and (o.bericht.soort is catalogue.Soort.RETOUR
                                                      or o.bericht.is_soort("325")):
-        session.flush()  # its heenbericht may be earlier in this very group
+        bundel.schrijf_uit(session, behalve=row)  # its heenbericht may be earlier in this very group
+        session.flush()
         link_answer(session, row)
     if u.claim is not None:
         groep.claims.add(u.claim)
-        session.add(IdentificatieClaim(afzender=u.claim[0], berichtcode=u.claim[1], identificatie=u.claim[2],
-                                       bericht_id=row.id))
-    # The verdict and the retourbericht take every finding (each class's retourcodes); what is stored and
-    # answered is capped, so one hostile message cannot write or return without bound.
-    bewaard = begrens(errors)
-    row.bevindingen = [Bevinding(code=f.code, retourcode=f.retourcode, locatie=list(f.locatie), melding=f.melding)
-                       for f in bewaard]
+        groep.bundel.claims.append({"afzender": u.claim[0], "berichtcode": u.claim[1], "identificatie": u.claim[2],
+                                    "bericht_id": row.id})
     verdict = Status.REJECTED if u.blokkerend else Status.ACCEPTED
     if verdict is Status.ACCEPTED and o.bericht and root is not None:
         file_facts(session, row.id, o.bericht, root, geweigerd=verwerking.geweigerd if verwerking else (),
@@ -233,7 +242,7 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     received = Received(row.id, row.status, row.berichttype, bewaard, False, retour_id)
     if a.na is not None:
         a.na(session, row, received)
-    groep.bestaand[(a.party, o.sha256)] = row  # the same bytes later in this group are a duplicate of this one
+    groep.bestaand[(a.party, o.sha256)] = (row, received)  # the same bytes later in this group are a duplicate
     # Webhooks and the event stream (issue 14): the event commits with the message, so it exists iff the message
     # does; duplicates returned earlier make none.
     gebeurtenissen.na_vastlegging(session, row, (f.code for f in errors), afgekeurd=u.blokkerend)
@@ -270,12 +279,13 @@ def leg_vast(session: Session, aanleveringen: list[Aanlevering], *,
     facts of earlier members of the group from memory, and the whole group is flushed at the end: a handful of
     statements per table instead of a round of flushes per message. Any error fails the whole transaction;
     the writer then writes the group's messages one by one, so one bad message only fails itself."""
-    with audit.ketting(session), session.no_autoflush:
+    with audit.ketting(session), bundel.bundel(session) as rijen, session.no_autoflush:
         history_van(session)  # one history for the group: later members see what earlier ones filed
         try:
-            groep = _Groep(bestaand_van(session, aanleveringen),
+            groep = _Groep(rijen, {**bestaand_van(session, aanleveringen)},
                            claims_van(session, [a.oordeel for a in aanleveringen]))
             uitkomsten = [_een(session, a, groep, cross_rules) for a in aanleveringen]
+            bundel.schrijf_uit(session)
             session.flush()
             schrijf_feiten_weg(session)
         finally:

@@ -32,6 +32,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from gateway.store.models import AuditEvent, Bericht, utcnow
+from gateway.store.voorbereid import Voorbereid
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x1A7D17  # the advisory lock that serialises appends on PostgreSQL
@@ -123,6 +124,8 @@ def append(
 
 
 _KETTING = "iwmo_audit_ketting"
+_HOOFD = Voorbereid(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+_INSERT_EVENT = insert(AuditEvent.__table__)
 
 
 @dataclass
@@ -139,13 +142,13 @@ def ketting(session: Session) -> Iterator[Ketting]:
     """Take the chain's lock, read its head once and let every `append` in this transaction continue from
     memory. The lock is held until the transaction ends, so no other writer can append in between."""
     _lock(session)
-    last = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    k = Ketting(last.seq if last else 0, last.hash if last else GENESIS)
+    last = next(iter(_HOOFD.rijen(session)), None)
+    k = Ketting(last[0] if last else 0, last[1] if last else GENESIS)
     session.info[_KETTING] = k
     try:
         yield k
         if k.rijen:  # one executemany for the whole group, after its messages (no ORM unit of work needed)
-            session.connection().execute(insert(AuditEvent.__table__), k.rijen)
+            session.connection().execute(_INSERT_EVENT, k.rijen)
     finally:
         session.info.pop(_KETTING, None)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store.models import Feit
+from gateway.store.voorbereid import Voorbereid, json_waarde
 from gateway.validation.cross.history import afwijzing_feit, feiten_uit_bericht, header, in_ruimte_gezet
 from gateway.validation.cross.registry import run_cross_rules
 from gateway.validation.findings import Finding
@@ -20,10 +21,12 @@ from gateway.validation.findings import Finding
 # The column's width: a key is cut the same way when filed and when looked up, so the two always meet.
 SLEUTEL_LENGTE = 160
 
-# Built once: a receive asks several of these, and building the expression costs more than SQLite answering it.
-_FEITEN = (select(Feit.__table__.c.data)
-           .where(Feit.__table__.c.soort == bindparam("soort"), Feit.__table__.c.sleutel == bindparam("sleutel"))
-           .order_by(Feit.__table__.c.id))
+# Compiled once: a receive asks several of these (see store.voorbereid).
+_FEITEN = Voorbereid(
+    select(Feit.__table__.c.data)
+    .where(Feit.__table__.c.soort == bindparam("soort"), Feit.__table__.c.sleutel == bindparam("sleutel"))
+    .order_by(Feit.__table__.c.id))
+_INSERT_FEIT = insert(Feit.__table__)
 
 
 class SqlHistory:
@@ -44,7 +47,7 @@ class SqlHistory:
         if key not in self._cache:
             # What this transaction files stays in memory until `schrijf_weg`, so the database holds only
             # what was there before it: the two never overlap.
-            self._cache[key] = list(self.session.connection().scalars(_FEITEN, {"soort": key[0], "sleutel": key[1]}))
+            self._cache[key] = [json_waarde(r[0]) for r in _FEITEN.rijen(self.session, soort=key[0], sleutel=key[1])]
         nieuw = self._nieuw.get(key)
         return self._cache[key] + nieuw if nieuw else self._cache[key]
 
@@ -63,7 +66,7 @@ class SqlHistory:
     def schrijf_weg(self) -> None:
         """Insert the facts filed so far in one statement; their messages must have been flushed."""
         if self._te_schrijven:
-            self.session.connection().execute(insert(Feit.__table__), self._te_schrijven)
+            self.session.connection().execute(_INSERT_FEIT, self._te_schrijven)
             self._te_schrijven = []
 
 

@@ -20,10 +20,10 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.standard import catalogue
-from gateway.store import audit
+from gateway.store import audit, bundel
 from gateway.store.keys import Kop, extract, partijen
 from gateway.store.lifecycle import Status, transition
-from gateway.store.models import Bericht, BerichtSleutel
+from gateway.store.models import Bericht, BerichtSleutel, utcnow
 from gateway.validation.findings import Finding
 
 # What is kept of a body that is no iWmo message: enough for a person to see what arrived, never 20 MB a time.
@@ -41,8 +41,10 @@ def new_row(data: bytes, *, digest: str, size: int, bericht: catalogue.Berichtty
             party: str, richting: str) -> Bericht:
     """A message row in state received: the bytes, their digest and size (of the whole body as it arrived),
     and the header fields and business keys for correlation and search."""
+    # Every column a value, defaults included: a writer inserts the row with Core (store.bundel), not the ORM.
     row = Bericht(id=str(uuid.uuid4()), richting=richting, status=Status.RECEIVED, raw=data, sha256=digest, size=size,
-                  submitted_by=party, berichttype=bericht.naam if bericht else None)
+                  submitted_by=party, berichttype=bericht.naam if bericht else None, created_at=utcnow(),
+                  ingekort=False)
     if kop is not None:
         row.berichtcode = kop.berichtcode
         row.afzender, row.ontvanger = kop.afzender, kop.ontvanger
@@ -64,7 +66,9 @@ _TE_SCHRIJVEN = "iwmo_sleutels_te_schrijven"
 
 
 def add_row(session: Session, row: Bericht) -> None:
-    """Add a row made by `new_row` to the session, with its keys."""
+    """Add a row made by `new_row` to the session, with its keys (to the writer's bundle, when one is open)."""
+    if bundel.voeg_toe(session, row):
+        return
     session.add(row)
     sleutels = getattr(row, "nieuwe_sleutels", None)
     if sleutels:
@@ -173,17 +177,22 @@ def _heen_identificatie(row: Bericht) -> str | None:
     return sleutel(row, "HeenIdentificatie")
 
 
-def store_outgoing(session: Session, data: bytes, *, actor: str, antwoord_op: Bericht | None = None) -> Bericht:
+def store_outgoing(session: Session, data: bytes, *, actor: str, antwoord_op: Bericht | None = None,
+                   gekend: tuple[catalogue.Berichttype, Kop] | None = None) -> Bericht:
     """Store a message the gateway itself built (a retourbericht, a WMO325), in the caller's transaction.
 
     It is accepted at once and not validated again: our builders copy schema-valid input into the answer's
     schema, and their tests prove the output valid (tests/test_retour.py, tests/test_declaratie_antwoord.py).
-    It is parsed only for its keys."""
-    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    qname = etree.QName(root)
-    bericht = catalogue.by_namespace(qname.namespace) if qname.localname == "Bericht" else None
+    It is parsed only for its type and keys, unless the caller knows them (`gekend`, from the builder)."""
+    if gekend is not None:
+        bericht, kop = gekend
+    else:
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        qname = etree.QName(root)
+        bericht = catalogue.by_namespace(qname.namespace) if qname.localname == "Bericht" else None
+        kop = extract(root)
     row = new_row(data, digest=hashlib.sha256(data).hexdigest(), size=len(data), bericht=bericht,
-                  kop=extract(root), party=actor, richting="uit")
+                  kop=kop, party=actor, richting="uit")
     if antwoord_op is not None:
         row.antwoord_op_id = antwoord_op.id
         row.conversatie_id = antwoord_op.conversatie_id

@@ -1,0 +1,133 @@
+"""The rows a writer's group inserts with Core statements instead of the ORM's unit of work.
+
+A received message makes a message row, its retourbericht's row, their keys, findings, a TR056 claim and an
+event. Through the ORM each of those is an object the unit of work tracks, orders and inserts (≈ 3 ms a message
+for a group of one, more than judging it); here they are plain values collected for the whole group and
+inserted with one `executemany` per table, message rows first (the others refer to them).
+
+A message row stays an ordinary `Bericht` object the writer and its hooks read and change (a transition, a
+link to its heenbericht); it is inserted with whatever values it has when the bundle is written out, and from
+then on it belongs to the session like a row it loaded, so a later change is an UPDATE. The bundle is written
+out when the group ends, before anything the ORM flushes (an outbox delivery, a declaratie's processing refers
+to the row), and on request before a query that must see the group's earlier rows (`schrijf_uit`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+from gateway.store.models import Bericht, BerichtSleutel, Bevinding, Gebeurtenis, IdentificatieClaim
+
+_BUNDEL = "iwmo_bundel"
+_BERICHT_KOLOMMEN = tuple(c.key for c in Bericht.__table__.columns)
+
+# Built once: an `insert(table)` made per call costs more than SQLite executing it.
+_INSERT_BERICHT = insert(Bericht.__table__)
+_INSERT_SLEUTEL = insert(BerichtSleutel.__table__)
+_INSERT_BEVINDING = insert(Bevinding.__table__)
+_INSERT_CLAIM = insert(IdentificatieClaim.__table__)
+_INSERT_GEBEURTENIS = insert(Gebeurtenis.__table__)
+
+
+@dataclass
+class Bundel:
+    berichten: list[Bericht] = field(default_factory=list)
+    bevindingen: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per message id
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    gebeurtenissen: list[dict[str, Any]] = field(default_factory=list)
+
+
+def van(session: Session) -> Bundel | None:
+    """The session's open bundle, if a writer opened one."""
+    return session.info.get(_BUNDEL)
+
+
+@contextlib.contextmanager
+def bundel(session: Session) -> Iterator[Bundel]:
+    """Collect rows for the rest of this unit of work; they are written out when it ends (the caller commits)."""
+    b = Bundel()
+    session.info[_BUNDEL] = b
+    try:
+        yield b
+        schrijf_uit(session)
+    finally:
+        session.info.pop(_BUNDEL, None)
+
+
+def voeg_toe(session: Session, row: Bericht) -> bool:
+    """Queue a new message row (its keys come from `row.nieuwe_sleutels`); False when no bundle is open."""
+    b = van(session)
+    if b is None:
+        return False
+    b.berichten.append(row)
+    return True
+
+
+def bevindingen(session: Session, row: Bericht, rijen: list[dict[str, Any]]) -> bool:
+    """Queue a queued row's findings (code, retourcode, locatie, melding); False when no bundle is open."""
+    b = van(session)
+    if b is None:
+        return False
+    b.bevindingen[row.id] = [{"bericht_id": row.id, **r} for r in rijen]
+    return True
+
+
+def claim(session: Session, rij: dict[str, Any]) -> bool:
+    b = van(session)
+    if b is None:
+        return False
+    b.claims.append(rij)
+    return True
+
+
+def gebeurtenis(session: Session, rij: dict[str, Any]) -> bool:
+    b = van(session)
+    if b is None:
+        return False
+    b.gebeurtenissen.append(rij)
+    return True
+
+
+def schrijf_uit(session: Session, *, behalve: Bericht | None = None) -> None:
+    """Insert what the bundle holds (all but `behalve`, a row still being decided) and let the session treat
+    the message rows as loaded ones."""
+    b = van(session)
+    if b is None:
+        return
+    rijen = [r for r in b.berichten if r is not behalve]
+    if not (rijen or b.claims or b.gebeurtenissen):
+        return
+    b.berichten = [r for r in b.berichten if r is behalve]
+    conn = session.connection()
+    if rijen:
+        conn.execute(_INSERT_BERICHT, [{k: getattr(r, k) for k in _BERICHT_KOLOMMEN} for r in rijen])
+        sleutels = [{"bericht_id": r.id, "kind": k, "value": v} for r in rijen for k, v in (getattr(r, "nieuwe_sleutels", None) or ())]
+        if sleutels:
+            conn.execute(_INSERT_SLEUTEL, sleutels)
+        gevonden = [f for r in rijen for f in b.bevindingen.pop(r.id, ())]
+        if gevonden:
+            conn.execute(_INSERT_BEVINDING, gevonden)
+    # A claim names its message row: it waits while that row does.
+    wacht = {r.id for r in b.berichten}
+    klaar = [c for c in b.claims if c["bericht_id"] not in wacht]
+    if klaar:
+        conn.execute(_INSERT_CLAIM, klaar)
+        b.claims = [c for c in b.claims if c["bericht_id"] in wacht]
+    if b.gebeurtenissen:
+        conn.execute(_INSERT_GEBEURTENIS, b.gebeurtenissen)
+        b.gebeurtenissen = []
+    for r in rijen:
+        make_transient_to_detached(r)
+        session.add(r)
+
+
+@event.listens_for(Session, "before_flush")
+def _eerst_de_bundel(session: Session, _context: object, _instances: object) -> None:
+    # Whatever the ORM flushes may refer to a queued message row (a delivery, a declaratie's processing).
+    schrijf_uit(session)
