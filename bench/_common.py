@@ -158,14 +158,16 @@ class Server:
 
 @contextmanager
 def running_gateway(database_url: str, workdir: Path, parties: Sequence[str] = (GEMEENTE, AANBIEDER),
-                    **settings: str) -> Iterator[Server]:
-    """`iwmo-gateway serve` as its own uvicorn process on a fresh port, with a party key for each of `parties`."""
+                    processen: int = 1, **settings: str) -> Iterator[Server]:
+    """`iwmo-gateway serve` (`processen` uvicorn processes on one port) on a fresh port, with a party key for each
+    of `parties`."""
     env = gateway_env(database_url, workdir, **settings)
     cli(env, "db", "upgrade")
     keys = {party: partij_sleutel(env, party) for party in parties}
     port = free_port()
     log = workdir / f"gateway-{port}.log"
-    with proces([sys.executable, "-m", "gateway.cli", "serve", "--host", HOST, "--port", str(port)], env, log) as p:
+    cmd = [sys.executable, "-m", "gateway.cli", "serve", "--host", HOST, "--port", str(port), "--processen", str(processen)]
+    with proces(cmd, env, log) as p:
         base = f"http://{HOST}:{port}"
         wait_ready(base, p, log)
         yield Server(base, keys, log, p)

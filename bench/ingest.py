@@ -14,7 +14,7 @@ read, over all answered requests), the minimal app's requests per second and the
 which the gateway accepts fewer than it was sent exits 1: it measured the wrong thing.
 
     python bench/ingest.py [--n 1000] [--warmup 100] [--concurrency 1,8,32] [--backend sqlite,postgresql]
-                           [--postgres URL] [--timeout 1800] [--quick]
+                           [--postgres URL] [--processen 1] [--timeout 1800] [--quick]
 
 PostgreSQL runs when --postgres or IWMO_TEST_POSTGRES_URL names a local server (`scripts/pg-test-server start`
 prints one); each run creates a database of its own there and drops it afterwards.
@@ -334,6 +334,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated: sqlite, postgresql (default both; postgresql needs a server)")
     parser.add_argument("--postgres", default=os.environ.get("IWMO_TEST_POSTGRES_URL"),
                         help="PostgreSQL server URL on this machine (default: $IWMO_TEST_POSTGRES_URL)")
+    parser.add_argument("--processen", type=int, default=1,
+                        help="serve processes of the gateway on its one port (`serve --processen`; default 1)")
     parser.add_argument("--timeout", type=float, default=1800.0,
                         help="give up after this many seconds in all (default 1800)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: few messages, concurrency 1 and 4")
@@ -366,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
               "(scripts/pg-test-server start prints one)", file=sys.stderr)
 
     print(f"POST {PAD} over keep-alive HTTP on {HOST}: {args.n} unique messages (WMO301 / WMO305) per row "
-          f"after {args.warmup} warm-up; one uvicorn process per server; code {_versie()}; "
+          f"after {args.warmup} warm-up; {args.processen} gateway process(es), one minimal app process; code {_versie()}; "
           f"{os.cpu_count()} CPUs shared by client, servers and database; Python {platform.python_version()}; "
           f"load average {_belasting()}", flush=True)
     print("| " + " | ".join(KOLOMMEN) + " |")
@@ -378,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         berichten = Berichten()
         with running_minimal_app(workdir) as minimaal:
             for backend in backends:
-                with database(backend, workdir, args.postgres) as url, running_gateway(url, workdir) as gateway:
+                with database(backend, workdir, args.postgres) as url, running_gateway(url, workdir, processen=args.processen) as gateway:
                     for c in args.concurrencies:
                         m = meet(minimaal, berichten, c, args, deadline)
                         g = meet(gateway, berichten, c, args, deadline)

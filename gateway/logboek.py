@@ -30,6 +30,7 @@ class JsonFormatter(logging.Formatter):
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,  # which of several `serve --processen N` processes wrote it
             "msg": scrub(record.getMessage()),
         }
         for key in ("request_id", "method", "path", "status", "duration_ms", "party", "bericht_id"):

@@ -154,8 +154,29 @@ Voorbeeldgesprek geladen (315 -> 317 -> 301 -> 319 -> 305 -> 307 -> 323 -> 325, 
 """ + "\n".join(f"  {naam}  {status:<9} {' '.join(codes)}" for naam, status, codes in berichten), flush=True)
     configure_logging(settings.log_level)
     _meld_toegang(settings)
+    processen = args.processen or settings.serve_processen
+    if processen > 1:
+        if settings.inbound_tls_cert:
+            print("iwmo-gateway serve: --processen > 1 gaat niet samen met IWMO_INBOUND_TLS_CERT (uvicorn geeft de "
+                  "TLS-gegevens van de client niet door aan zijn werkprocessen); zet een TLS-proxy voor de gateway "
+                  "(IWMO_INBOUND_PROXY_VERTROUWD) of draai één proces.", file=sys.stderr)
+            return 2
+        del app  # each process builds its own (its own engine and writer)
+        uvicorn.run("gateway.serve:app_per_proces", factory=True, workers=processen, host=host, port=port,
+                    log_config=None, access_log=False, **_uvicorn_opties(settings), http="gateway.tcp:ZonderNagle")
+        return 0
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, **_uvicorn_opties(settings))
     return 0
+
+
+def app_per_proces() -> Any:
+    """The app of one of several `serve` processes (uvicorn starts them fresh: logging is set up again)."""
+    from gateway.api.app import create_app
+    from gateway.logboek import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -163,4 +184,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--demo", action="store_true", help="maak API-sleutels voor een demo-gemeente en -aanbieder")
+    p.add_argument("--processen", type=int, choices=range(1, 65), metavar="N",
+                   help="aantal serve-processen op dezelfde poort (standaard IWMO_SERVE_PROCESSEN, 1); "
+                        "elk met een eigen schrijver")
     p.set_defaults(func=cmd_serve)

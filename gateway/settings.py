@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     max_bericht_bytes: int = 20 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8080
+    # `serve` processes sharing the port (one writer each): Python runs one message at a time per process, so
+    # a machine with more cores accepts more with more processes. SQLite takes their groups in turn.
+    serve_processen: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     # Who answers questions about this gateway's API: info.contact in its OpenAPI document (NL GOV API Design
     # Rules, /core/doc-openapi-contact). The defaults are placeholders; an operator sets its own.
