@@ -299,3 +299,35 @@ def test_the_element_limit_is_exact_whatever_the_byte_bounds_say() -> None:
     assert safe_xml.parse(tot_de_grens, max_bytes=100_000).root is not None
     with pytest.raises(safe_xml.XmlRefused):
         safe_xml.parse(tot_de_grens.replace(b"<a></a>", b"<a></a><b/>", 1), max_bytes=100_000)
+
+
+@pytest.mark.parametrize("kop", [
+    b'<!doctype Bericht SYSTEM "file:///etc/hostname">\n',  # lower case
+    b'<!-- eerst een opmerking -->\n<!DocType Bericht [<!ENTITY x "y">]>\n',
+    b'<!ENTITY x SYSTEM "file:///etc/hostname">\n',  # an entity declaration without DOCTYPE
+], ids=["doctype-lower", "doctype-after-comment", "entity-only"])
+def test_every_spelling_of_a_doctype_or_entity_declaration_is_refused_before_parsing(kop: bytes) -> None:
+    data = our_example("WMO301").replace(b"?>\n", b"?>\n" + kop, 1)
+    assert kop in data
+    uitslag = validate(data)
+    assert [f.code for f in uitslag.errors] == ["XML"]
+    assert "DOCTYPE" in uitslag.errors[0].melding
+
+
+def test_the_schema_file_is_looked_up_again_when_the_schema_folder_changes(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.validation.schemas import schema_dir, schema_path
+
+    eigen = schema_path("WMO301")
+    leeg, hoofdletters = tmp_path / "leeg", tmp_path / "hoofdletters"
+    leeg.mkdir()
+    hoofdletters.mkdir()
+    (hoofdletters / "WMO301.xsd").write_bytes(eigen.read_bytes())  # official bundles spell names in capitals
+    monkeypatch.setenv("IWMO_SCHEMA_DIR", str(leeg))
+    assert schema_path("WMO301") == leeg / eigen.name and not (leeg / eigen.name).exists()
+    (leeg / eigen.name).write_bytes(eigen.read_bytes())  # installed later: found, not the earlier answer
+    assert schema_path("WMO301") == leeg / eigen.name
+    monkeypatch.setenv("IWMO_SCHEMA_DIR", str(hoofdletters))
+    assert schema_path("WMO301") == hoofdletters / "WMO301.xsd"
+    monkeypatch.delenv("IWMO_SCHEMA_DIR")
+    assert schema_path("WMO301") == eigen == schema_dir() / eigen.name

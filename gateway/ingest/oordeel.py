@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from gateway.messages.retour import GeenRetourbericht, build_retourbericht
+from gateway.messages.retour import GeenRetourbericht, als_bytes, bouw_retourbericht
 from gateway.standard import catalogue
 from gateway.store.keys import Kop, extract, partijen
 from gateway.validation.findings import PROFIEL, TE_GROOT, Finding
@@ -54,6 +54,9 @@ class Oordeel:
     beantwoorden: bool = False  # whether this gateway builds the retourbericht (IWMO_IDENTITEIT)
     voor_ons: bool = False  # addressed to a party this gateway answers for (a 323's immediate 325, IV087)
     extra: list[Finding] = field(default_factory=list)  # findings the store added (cross rules, TR056)
+    # Every retourbericht built, with the findings it answers and its Kop: one set of findings gets one
+    # retourbericht (one IdentificatieRetour), however often it is asked for.
+    _gebouwd: list[_Retour] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def bericht(self) -> catalogue.Berichttype | None:
@@ -76,18 +79,40 @@ class Oordeel:
 
     def retourbericht(self, errors: list[Finding]) -> bytes | None:
         """The retourbericht for the final findings: the one built while judging when nothing was added."""
+        gebouwd = self._retour(errors)
+        return gebouwd.xml if gebouwd is not None else None
+
+    def retour_kop(self, errors: list[Finding]) -> Kop | None:
+        """The Kop (`store.keys.extract`) of `retourbericht(errors)`, read from the tree the builder wrote out,
+        so the retourbericht is stored and correlated without parsing it again. None when there is none."""
+        gebouwd = self._retour(errors)
+        return gebouwd.kop if gebouwd is not None else None
+
+    def _retour(self, errors: list[Finding]) -> _Retour | None:
         if not self.beantwoorden or self.uitslag.tree is None:
             return None
-        if errors == self.uitslag.errors and self.retour is not None:
-            return self.retour
-        return _bouw(self.uitslag.tree, errors, self.retour_dagtekening)
+        for gebouwd in self._gebouwd:
+            if gebouwd.errors == errors:
+                return gebouwd
+        nieuw = _bouw(self.uitslag.tree, errors, self.retour_dagtekening)
+        if nieuw is not None:
+            self._gebouwd.append(nieuw)
+        return nieuw
 
 
-def _bouw(tree: etree._ElementTree, errors: list[Finding], dagtekening: dt.date | None) -> bytes | None:
+@dataclass(frozen=True, slots=True)
+class _Retour:
+    errors: list[Finding]  # a copy: what the retourbericht answers, whatever the caller's list becomes
+    xml: bytes
+    kop: Kop
+
+
+def _bouw(tree: etree._ElementTree, errors: list[Finding], dagtekening: dt.date | None) -> _Retour | None:
     try:
-        return build_retourbericht(tree, errors, dagtekening=dagtekening)
+        root = bouw_retourbericht(tree, errors, dagtekening=dagtekening)
     except GeenRetourbericht:
         return None
+    return _Retour(errors=list(errors), xml=als_bytes(root), kop=extract(root))
 
 
 Vastgezet = Callable[[str | None], frozenset[str] | None]  # a party's pinned profile keys (store.partnerprofielen)
@@ -135,5 +160,5 @@ def beoordeel(data: bytes | Ingekort, *, max_bytes: int | None = None, namens: f
         uitslag.xsd_valid and uitslag.bericht and catalogue.retourbericht_voor(uitslag.bericht.naam)
         and oordeel.voor_ons)
     if oordeel.beantwoorden:
-        oordeel.retour = _bouw(uitslag.tree, uitslag.errors, retour_dagtekening)
+        oordeel.retour = oordeel.retourbericht(uitslag.errors)
     return oordeel

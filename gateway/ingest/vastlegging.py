@@ -236,7 +236,10 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
     retour_id = None
     # No retourbericht for a message another sender is named in: it would go to a party that sent nothing.
     if vreemd is None and (retour := o.retourbericht(errors)) is not None:
-        retour_id = store_outgoing(session, retour, actor="system", antwoord_op=row).id
+        # type and keys as the builder wrote them: the retourbericht is not parsed again to store it
+        soort, kop = catalogue.retourbericht_voor(o.bericht.naam) if o.bericht else None, o.retour_kop(errors)
+        gekend = (soort, kop) if soort is not None and kop is not None else None
+        retour_id = store_outgoing(session, retour, actor="system", antwoord_op=row, gekend=gekend).id
     if verwerking is not None and root is not None and vreemd is None:
         retour_id = _declaratie(session, row, root, verwerking, antwoorden=o.voor_ons) or retour_id
     received = Received(row.id, row.status, row.berichttype, bewaard, False, retour_id)

@@ -266,13 +266,19 @@ def _max_retourcodes(xsd: Path) -> int | None:
     return None
 
 
-def _vandaag() -> dt.date:
+@functools.cache
+def _amsterdam() -> dt.tzinfo | None:
     try:
         from zoneinfo import ZoneInfo
 
-        return dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+        return ZoneInfo("Europe/Amsterdam")
     except Exception:  # no tz database on this host
-        return dt.date.today()
+        return None
+
+
+def _vandaag() -> dt.date:
+    zone = _amsterdam()
+    return dt.datetime.now(zone).date() if zone is not None else dt.date.today()
 
 
 def dagtekening_tekst(value: dt.date | str | None) -> str:
@@ -340,8 +346,15 @@ def schrijf_xsd_versie(parent: etree._Element, bericht: catalogue.Berichttype, n
 
 def nieuw_bericht(bericht: catalogue.Berichttype) -> etree._Element:
     """The root element of a message we build, binding the prefixes its profile's messages use."""
+    tag, nsmap = _wortel(bericht)
+    return etree.Element(tag, nsmap=nsmap)
+
+
+@functools.cache
+def _wortel(bericht: catalogue.Berichttype) -> tuple[str, dict[str, str]]:
+    # The catalogue spells namespaces out on every access; a retourbericht is built per message received.
     nsmap = {bericht.prefix: bericht.namespace, bericht.profiel.basis_prefix: bericht.basisschema_namespace}
-    return etree.Element(f"{{{bericht.namespace}}}Bericht", nsmap=nsmap)
+    return f"{{{bericht.namespace}}}Bericht", nsmap
 
 
 def kopieer(
@@ -355,16 +368,24 @@ def kopieer(
 ) -> etree._Element:
     """Copy `src` unchanged under `parent`; elements in namespace `van` move to `naar` (basisschema elements
     keep theirs). Every copied element for which `codes` gives a tuple is closed by RetourCodes with them."""
-    namespace, _, name = src.tag[1:].partition("}") if src.tag[0] == "{" else ("", "", src.tag)
-    new = etree.SubElement(parent, f"{{{naar if namespace in (van, '') else namespace}}}{name}")
-    children = list(src.iterchildren(etree.Element))  # comments and processing instructions stay behind
-    if not children:
+    new = etree.SubElement(parent, _verhuisd(src.tag, van, naar))
+    leeg = True
+    if len(src):  # counts comments and processing instructions too; they stay behind
+        for child in src.iterchildren(etree.Element):
+            leeg = False
+            kopieer(child, new, van=van, naar=naar, codes=codes, limiet=limiet)
+    if leeg:
         new.text = src.text
-    for child in children:
-        kopieer(child, new, van=van, naar=naar, codes=codes, limiet=limiet)
     if (eigen := codes(src)) is not None:
         schrijf_retourcodes(new, naar, eigen, limiet)
     return new
+
+
+@functools.lru_cache(maxsize=4096)
+def _verhuisd(tag: str, van: str, naar: str) -> str:
+    """`tag` moved from namespace `van` (or none) to `naar`; a tag in another namespace (basisschema) stays."""
+    namespace, _, name = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
+    return f"{{{naar if namespace in (van, '') else namespace}}}{name}"
 
 
 def als_bytes(root: etree._Element) -> bytes:
@@ -403,6 +424,21 @@ def build_retourbericht(
     12-character id, `dagtekening` to today (Europe/Amsterdam). `xslt_versie` fills XsltVersie, which
     IV028 requires when the official XSLTs rejected the message.
     """
+    return als_bytes(bouw_retourbericht(heen, findings, identificatie=identificatie, dagtekening=dagtekening,
+                                        xslt_versie=xslt_versie, niet_beoordeeld=niet_beoordeeld))
+
+
+def bouw_retourbericht(
+    heen: bytes | etree._ElementTree | etree._Element,
+    findings: Iterable[Finding] = (),
+    *,
+    identificatie: str | None = None,
+    dagtekening: dt.date | str | None = None,
+    xslt_versie: str | None = None,
+    niet_beoordeeld: Iterable[str] = (),
+) -> etree._Element:
+    """`build_retourbericht` as the root element it writes out (`als_bytes`), for a caller that reads the
+    retourbericht's header without parsing the bytes again."""
     root = _parse(heen)
     bericht = _heenbericht(root)
     retour = catalogue.get(bericht.beantwoord_door or "")
@@ -437,7 +473,7 @@ def build_retourbericht(
         for child in root:
             if isinstance(child.tag, str) and local(child.tag) == _klassen.inhoud(retour.naam):
                 kopieer(child, out, van=heen_ns, naar=ns, codes=klassecodes, limiet=limiet)
-    return als_bytes(out)
+    return out
 
 
 def validate_and_build(

@@ -90,11 +90,12 @@ def append(
     from_state: str | None = None,
     to_state: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> AuditEvent | None:
     """Add one event to the chain inside the caller's transaction (committed with the change it records).
 
-    Inside `ketting(session)` the head comes from memory and the event is flushed with the rest of the unit
-    of work; otherwise the head is read (under the chain's lock) and the event flushed at once."""
+    Inside `ketting(session)` the head comes from memory and the event is written with the rest of the group
+    (None is returned: no object is made for it); otherwise the head is read (under the chain's lock) and the
+    event flushed at once and returned."""
     open_ketting: Ketting | None = session.info.get(_KETTING)
     if open_ketting is not None:
         seq, prev = open_ketting.seq + 1, open_ketting.hash
@@ -112,14 +113,14 @@ def append(
     velden = {"seq": seq, "at": at, "actor": actor, "action": action, "bericht_id": bericht_id,
               "from_state": from_state, "to_state": to_state, "details": payload, "prev_hash": prev,
               "hash": digest, "mac": event_mac(key, digest) if key else None}
-    event = AuditEvent(**velden)
     if open_ketting is not None:
         # Written in one statement with the rest of the group's events when the group's chain closes.
         open_ketting.seq, open_ketting.hash = seq, digest
         open_ketting.rijen.append(velden)
-    else:
-        session.add(event)
-        session.flush()
+        return None
+    event = AuditEvent(**velden)
+    session.add(event)
+    session.flush()
     return event
 
 

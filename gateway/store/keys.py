@@ -17,6 +17,8 @@ SLEUTEL_ELEMENTEN = frozenset(
      "DeclaratieIdentificatie", "VorigReferentieNummer"}
 )
 
+_SLEUTEL_TAGS = tuple(f"{{*}}{naam}" for naam in sorted(SLEUTEL_ELEMENTEN))
+
 
 @dataclass
 class Kop:
@@ -60,8 +62,10 @@ def extract(root: etree._Element) -> Kop:
                         kop.identificatie = (sub.text or "").strip()
                     elif local(sub.tag) == "Dagtekening":
                         kop.dagtekening = _date(sub.text)
-    for el in root.iter():
-        if isinstance(el.tag, str) and local(el.tag) in SLEUTEL_ELEMENTEN and el.text and el.text.strip():
+    # libxml2 picks the key elements out by local name (in any namespace): a Python test of every element's
+    # name cost more than the rest of `extract`.
+    for el in root.iter(_SLEUTEL_TAGS):
+        if el.text and el.text.strip():
             kop.sleutels.add((local(el.tag), el.text.strip()[:64]))
     return kop
 

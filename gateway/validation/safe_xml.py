@@ -237,15 +237,18 @@ def parse(data: bytes, *, max_bytes: int | None = None, huge_tree: bool = False)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4]:
         raise _refuse("Het bericht is geen UTF-8 (UTF-16 gevonden). iWmo-berichten zijn UTF-8.")
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # ASCII is UTF-8; only other bytes need the decode (and its copy of the message)
+            data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _refuse(
             f"Het bericht is geen geldige UTF-8 (ongeldige byte op positie {exc.start}). "
             "Sla het bericht op als UTF-8."
         ) from None
-    # A DOCTYPE is the vehicle for entity expansion and external entities; iWmo never uses one.
+    # A DOCTYPE is the vehicle for entity expansion and external entities; iWmo never uses one. Both markers
+    # start with `<!`, so a message without one in its first 64 KiB is not copied and upper-cased to look.
+    begin = data[: 1 << 16]
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if b"<!DOCTYPE" in data[: min(len(data), 1 << 16)].upper() or b"<!ENTITY" in head.upper():
+    if b"<!" in begin and (b"<!DOCTYPE" in begin.upper() or b"<!ENTITY" in head.upper()):
         raise _refuse("Het bericht bevat een DOCTYPE/DTD; dat is in iWmo-berichten niet toegestaan. Verwijder het.")
     elementen = max_elementen(limit)
     if not _zeker_binnen_elementgrens(data, elementen) and (aantal := _tel_elementen(data)) > elementen:

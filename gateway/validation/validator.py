@@ -69,6 +69,14 @@ def detect(root: etree._Element) -> catalogue.Berichttype | None:
 _VERSIENUMMER = re.compile(r"[0-9]{1,2}")  # LDT_BerichtVersie/-Subversie: 0..99; other text is the XSD's to judge
 
 
+def _tekst(el: etree._Element | None) -> str | None:
+    return None if el is None else el.text or ""
+
+
+def _geinstalleerd() -> str:
+    return f"Deze gateway kent {profielen.beschrijving()} (iwmo-gateway profielen)."
+
+
 def _niet_geinstalleerd(root: etree._Element) -> Finding | None:
     """A message of an iStandaard whose profile is not installed: another standard or release by namespace,
     or (in an installed namespace) a header whose BerichtVersie/BerichtSubversie names another release."""
@@ -76,7 +84,6 @@ def _niet_geinstalleerd(root: etree._Element) -> Finding | None:
     if qname.localname != "Bericht":
         return None
     bericht = catalogue.by_namespace(qname.namespace)
-    geinstalleerd = f"Deze gateway kent {profielen.beschrijving()} (iwmo-gateway profielen)."
     if bericht is None:
         standaard = profielen.standaard_van(qname.namespace)
         if standaard is None or profielen.voor_namespace(qname.namespace) is not None:
@@ -84,13 +91,14 @@ def _niet_geinstalleerd(root: etree._Element) -> Finding | None:
         naam, release = standaard
         return Finding(code=PROFIEL, locatie=("/Bericht",), regel=root.sourceline, melding=maskeer_cijferreeksen(
             f"Het bericht hoort bij {naam} {release.replace('_', '.')} (namespace {qname.namespace}), een standaard "
-            f"of release die niet is geïnstalleerd. {geinstalleerd} Stuur het bericht in een geïnstalleerde "
+            f"of release die niet is geïnstalleerd. {_geinstalleerd()} Stuur het bericht in een geïnstalleerde "
             f"release of installeer het profiel."))
-    header = root.find(f"{{{qname.namespace}}}Header")
+    # The first child by tag, as `find`/`findtext` would give it, without their path parser (every message).
+    header = next(root.iterchildren(f"{{{qname.namespace}}}Header"), None)
     if header is None:
         return None
-    versie = header.findtext(f"{{{qname.namespace}}}BerichtVersie")
-    subversie = header.findtext(f"{{{qname.namespace}}}BerichtSubversie")
+    versie = _tekst(next(header.iterchildren(f"{{{qname.namespace}}}BerichtVersie"), None))
+    subversie = _tekst(next(header.iterchildren(f"{{{qname.namespace}}}BerichtSubversie"), None))
     profiel = bericht.profiel
     versie, subversie = (versie or "").strip(), (subversie or "").strip()
     if not (_VERSIENUMMER.fullmatch(versie) and _VERSIENUMMER.fullmatch(subversie)) or (versie, subversie) == (
@@ -101,7 +109,7 @@ def _niet_geinstalleerd(root: etree._Element) -> Finding | None:
                        f"BerichtVersie {versie} en BerichtSubversie {subversie} noemen een "
                        f"release van {profiel.standaard} die niet is geïnstalleerd; de namespace {qname.namespace} "
                        f"hoort bij {profiel.naam} (BerichtVersie {profiel.bericht_versie}, BerichtSubversie "
-                       f"{profiel.bericht_subversie}). {geinstalleerd}"))
+                       f"{profiel.bericht_subversie}). {_geinstalleerd()}"))
 
 
 def validate(data: bytes, *, rules: bool = True, max_bytes: int | None = None) -> Uitslag:

@@ -86,3 +86,27 @@ def test_what_a_group_stores_equals_what_its_messages_store_one_by_one(sessions)
                                                           Bericht.identificatie == "BUNC00000000")).one()
         assert [(b.code, b.retourcode) for b in geweigerd.bevindingen] == [("TR056", "9056")]
         assert {s.kind for s in geweigerd.sleutels} >= {"ToewijzingNummer", "Bsn"}
+
+
+def test_a_stored_retourbericht_has_the_type_and_keys_its_bytes_give(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The writer stores a retourbericht with the Kop the builder made, without parsing it: that must be what
+    parsing its stored bytes gives (type, header fields and business keys), accepted and refused alike."""
+    from lxml import etree
+
+    from gateway.standard import catalogue
+    from gateway.store.keys import extract
+
+    _schrijf(sessions, [_toewijzing("BUNE", 0), _toewijzing("BUNE", 1, fout=True)])
+    with sessions() as session:
+        heen = select(Bericht.id).where(Bericht.richting == "in", Bericht.identificatie.like("BUNE%"))
+        retouren = session.scalars(select(Bericht).where(Bericht.richting == "uit",
+                                                         Bericht.antwoord_op_id.in_(heen))).all()
+        assert len(retouren) == 2
+        for r in retouren:
+            root = etree.fromstring(r.raw)
+            kop = extract(root)
+            assert r.berichttype == catalogue.by_namespace(etree.QName(root).namespace).naam == "WMO302"
+            assert (r.berichtcode, r.afzender, r.ontvanger, r.identificatie, r.dagtekening) == (
+                kop.berichtcode, kop.afzender, kop.ontvanger, kop.identificatie_retour, kop.dagtekening)
+            sleutels = set(kop.sleutels) | {("HeenIdentificatie", kop.identificatie)}
+            assert {(s.kind, s.value) for s in r.sleutels} == sleutels

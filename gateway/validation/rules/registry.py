@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,33 +75,85 @@ class RuleContext:
         self._paths = _PATHS.setdefault(bericht.naam, {})
         # Per compiled XPath, its elements from the root: anchors that several rules share (a declaratie's
         # 10 000 prestaties) are looked up once per message, and checks that index all lines reuse them.
-        self._overal: dict[etree.XPath, list[etree._Element]] = {}
+        self._overal: dict[Pad, list[etree._Element]] = {}
         self._regels: dict[str, dict[etree._Element, dict[str, str]]] = {}
         self._velden: dict[etree._Element, dict[str, etree._Element]] = {}
+        # Per element asked about, its child elements by tag: the rules ask the same few elements (a product,
+        # its Omvang) for one child after another, and an XPath call costs more to set up than to run.
+        self._kinderen: dict[etree._Element, dict[Any, list[etree._Element]]] = {}
 
-    def _compiled(self, path: str) -> etree.XPath:
+    def _compiled(self, path: str) -> Pad:
         compiled = self._paths.get(path)
         if compiled is None:
-            compiled = self._paths[path] = _xpath(path, self.ns)
+            compiled = self._paths[path] = _pad(path, self.ns)
         return compiled
 
     def find(self, el: etree._Element, path: str) -> etree._Element | None:
         """First element at a relative path like 'm:Product/b:Code' (compiled once)."""
-        found = self._compiled(path)(el)
+        pad = self._compiled(path)
+        if pad.takken is not None and len(pad.takken) == 1 and not pad.takken[0][0]:
+            return self._eerste(el, pad.takken[0][1])
+        found = self._zoek(el, pad)
         return found[0] if found else None
 
     def findall(self, el: etree._Element, path: str) -> list[etree._Element]:
-        return self._compiled(path)(el)
+        return list(self._zoek(el, self._compiled(path)))
 
     def alle(self, path: str) -> list[etree._Element]:
         """Every element at a path from the root, in document order; evaluated once per message."""
         return self._evalueer(self._compiled(path))
 
-    def _evalueer(self, compiled: etree.XPath) -> list[etree._Element]:
+    def _evalueer(self, compiled: Pad) -> list[etree._Element]:
         found = self._overal.get(compiled)
         if found is None:
-            found = self._overal[compiled] = compiled(self.root)
+            found = self._overal[compiled] = list(self._zoek(self.root, compiled))
         return found
+
+    # -- evaluating a Pad -------------------------------------------------------------------------------
+    # The same results as the XPath, in document order; the returned list may be a cache's: callers copy.
+
+    def _kinderen_van(self, el: etree._Element) -> dict[Any, list[etree._Element]]:
+        kinderen = self._kinderen.get(el)
+        if kinderen is None:
+            kinderen = self._kinderen[el] = {}
+            for kind in el:  # comments and processing instructions go under their (non-string) tag, never asked
+                lijst = kinderen.get(kind.tag)
+                if lijst is None:
+                    kinderen[kind.tag] = [kind]
+                else:
+                    lijst.append(kind)
+        return kinderen
+
+    def _eerste(self, el: etree._Element, tags: tuple[str, ...]) -> etree._Element | None:
+        """The first element at a child path: depth first, so the first in document order."""
+        gevonden = self._kinderen_van(el).get(tags[0])
+        if not gevonden:
+            return None
+        if len(tags) == 1:
+            return gevonden[0]
+        for kind in gevonden:
+            diep = self._eerste(kind, tags[1:])
+            if diep is not None:
+                return diep
+        return None
+
+    def _tak(self, el: etree._Element, afstammeling: bool, tags: tuple[str, ...]) -> list[etree._Element]:
+        if afstammeling:  # `.//p:Naam`: one step, so libxml2's descendant walk is already in document order
+            return list(el.iterdescendants(tags[0]))
+        nodes = self._kinderen_van(el).get(tags[0], _GEEN)
+        for tag in tags[1:]:  # child steps keep document order: the subtrees of siblings do not overlap
+            nodes = [kind for node in nodes for kind in self._kinderen_van(node).get(tag, _GEEN)]
+        return nodes
+
+    def _zoek(self, el: etree._Element, pad: Pad) -> list[etree._Element]:
+        if pad.takken is None:
+            return pad.xpath(el)
+        if len(pad.takken) == 1:
+            return self._tak(el, *pad.takken[0])
+        delen = [deel for tak in pad.takken if (deel := self._tak(el, *tak))]
+        if len(delen) <= 1:
+            return delen[0] if delen else _GEEN
+        return pad.xpath(el)  # a union with results in several branches: XPath's document order and no doubles
 
     @property
     def dagtekening(self) -> etree._Element | None:
@@ -151,16 +204,52 @@ class RuleContext:
         return velden
 
 
-_XPATHS: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XPath] = {}
-# Per message type, path -> compiled XPath: the hot lookup of `find` is then one dict get on the path.
-_PATHS: dict[str, dict[str, etree.XPath]] = {}
+_GEEN: list[etree._Element] = []  # an empty result, shared: never appended to
+# A union of location paths of child steps (`m:Client/m:Relaties | m:Client/b:Naam`), each branch optionally
+# starting with `.//` when it has one step; other expressions are XPath's.
+_STAP = r"\s*[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*\s*"
+_EENVOUDIG = re.compile(rf"(?:\.//)?{_STAP}|{_STAP}(?:/{_STAP})*")
 
 
-def _xpath(expr: str, ns: dict[str, str]) -> etree.XPath:
+@dataclass(frozen=True, eq=False)
+class Pad:
+    """A compiled path of the rules: `takken` (one per union branch: whether it is `.//`, and the Clark tags of
+    its steps) when the path is that simple, else None and only `xpath`. Calling it gives what the XPath gives;
+    `RuleContext` evaluates `takken` on its per-message index instead of starting an XPath evaluation."""
+
+    xpath: etree.XPath
+    takken: tuple[tuple[bool, tuple[str, ...]], ...] | None
+
+    def __call__(self, el: etree._Element) -> list[etree._Element]:
+        return self.xpath(el)
+
+
+def _clark(stap: str, ns: dict[str, str]) -> str:
+    prefix, _, naam = stap.strip().partition(":")
+    return f"{{{ns[prefix]}}}{naam}"
+
+
+def _takken(expr: str, ns: dict[str, str]) -> tuple[tuple[bool, tuple[str, ...]], ...] | None:
+    takken = []
+    for tak in expr.split("|"):
+        if not _EENVOUDIG.fullmatch(tak) or any(stap.strip().partition(":")[0] not in ns
+                                                for stap in tak.replace(".//", "").split("/")):
+            return None
+        afstammeling = tak.strip().startswith(".//")
+        takken.append((afstammeling, tuple(_clark(stap, ns) for stap in tak.strip().removeprefix(".//").split("/"))))
+    return tuple(takken)
+
+
+_XPATHS: dict[tuple[str, tuple[tuple[str, str], ...]], Pad] = {}
+# Per message type, path -> compiled Pad: the hot lookup of `find` is then one dict get on the path.
+_PATHS: dict[str, dict[str, Pad]] = {}
+
+
+def _pad(expr: str, ns: dict[str, str]) -> Pad:
     key = (expr, tuple(sorted(ns.items())))
     compiled = _XPATHS.get(key)
     if compiled is None:
-        compiled = _XPATHS[key] = etree.XPath(expr, namespaces=ns)
+        compiled = _XPATHS[key] = Pad(etree.XPath(expr, namespaces=ns), _takken(expr, ns))
     return compiled
 
 
@@ -223,7 +312,7 @@ def _load_rule_modules() -> None:
 
 @dataclass
 class _Plan:
-    rules: list[tuple[int, Rule, etree.XPath]] = field(default_factory=list)
+    rules: list[tuple[int, Rule, Pad]] = field(default_factory=list)
 
 
 _PLANS: dict[str, _Plan] = {}
@@ -238,7 +327,7 @@ def _plan(bericht: catalogue.Berichttype) -> _Plan:
             # A rule is declared once for a kind of message (WMO301 stands for every profile's 301); a profile
             # enables the codes its standard declares.
             if r.geldt_voor(bericht):
-                plan.rules.append((order, r, _xpath(r.anchor, ns)))
+                plan.rules.append((order, r, _pad(r.anchor, ns)))
         _PLANS[bericht.naam] = plan
     return plan
 
