@@ -165,8 +165,18 @@ Voorbeeldgesprek geladen (315 -> 317 -> 301 -> 319 -> 305 -> 307 -> 323 -> 325, 
         uvicorn.run("gateway.serve:app_per_proces", factory=True, workers=processen, host=host, port=port,
                     log_config=None, access_log=False, **_uvicorn_opties(settings), http="gateway.tcp:ZonderNagle")
         return 0
+    _bevries_opstart()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, **_uvicorn_opties(settings))
     return 0
+
+
+def _bevries_opstart() -> None:
+    """What start-up built (schemas, rules, the app) lives as long as the process: keep it out of every
+    garbage collection from here on, which otherwise walks it again and again under load."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def app_per_proces() -> Any:
@@ -176,7 +186,9 @@ def app_per_proces() -> Any:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    _bevries_opstart()
+    return app
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

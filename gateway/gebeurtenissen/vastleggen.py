@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.standard import catalogue
 from gateway.store import bundel
 from gateway.store.models import Abonnement, Aflevering, Bericht, Gebeurtenis, WebhookAflevering, utcnow
+from gateway.store.voorbereid import Voorbereid, json_waarde
 
 
 class Type(enum.StrEnum):
@@ -57,24 +58,32 @@ def _partij(*kandidaten: str | None) -> str | None:
     return next((k for k in kandidaten if k and k.isdigit() and len(k) in (4, 8)), None)
 
 
-# Columns, not objects: `wil` and a delivery need only these, and loading objects cost more than the query.
+class _Abonnee(NamedTuple):
+    """What `wil` and a delivery need of a subscription: loading objects cost more than the query."""
+
+    id: int
+    partij: str | None
+    gebeurtenissen: list[str]
+    berichttypen: list[str] | None
+
+
 _A = Abonnement.__table__.c
-_ABONNEMENTEN = select(_A.id, _A.partij, _A.gebeurtenissen, _A.berichttypen)
+_ABONNEMENTEN = Voorbereid(select(_A.id, _A.partij, _A.gebeurtenissen, _A.berichttypen))
 
 
-def _abonnementen(session: Session) -> list[Row[Any]]:
+def _abonnementen(session: Session) -> list[_Abonnee]:
     """Every subscription, read once per transaction (the writer records many events in one group). A paused
     one gets its deliveries too: they wait, unclaimed, until it is resumed (gateway/transport/webhooks.py)."""
     transactie = session.get_transaction()
     eerder = session.info.get("iwmo_abonnementen")
     if eerder is not None and eerder[0] is transactie:
         return eerder[1]
-    rijen = list(session.connection().execute(_ABONNEMENTEN))
+    rijen = [_Abonnee(i, p, json_waarde(g) or [], json_waarde(b)) for i, p, g, b in _ABONNEMENTEN.rijen(session)]
     session.info["iwmo_abonnementen"] = (transactie, rijen)
     return rijen
 
 
-def wil(abonnement: Abonnement | Row[Any], g: Gebeurtenis) -> bool:
+def wil(abonnement: Abonnement | _Abonnee, g: Gebeurtenis) -> bool:
     """Whether this subscription is to receive this event."""
     if abonnement.partij is not None and abonnement.partij != g.partij:
         return False
