@@ -69,24 +69,8 @@ def voeg_toe(session: Session, row: Bericht) -> bool:
     return True
 
 
-def bevindingen(session: Session, row: Bericht, rijen: list[dict[str, Any]]) -> bool:
-    """Queue a queued row's findings (code, retourcode, locatie, melding); False when no bundle is open."""
-    b = van(session)
-    if b is None:
-        return False
-    b.bevindingen[row.id] = [{"bericht_id": row.id, **r} for r in rijen]
-    return True
-
-
-def claim(session: Session, rij: dict[str, Any]) -> bool:
-    b = van(session)
-    if b is None:
-        return False
-    b.claims.append(rij)
-    return True
-
-
 def gebeurtenis(session: Session, rij: dict[str, Any]) -> bool:
+    """Queue an event row (no subscription wants it, so nothing needs its id now); False without a bundle."""
     b = van(session)
     if b is None:
         return False

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.msgedit import Msg
 from tests.reference import our_example
@@ -46,6 +47,7 @@ def _toewijzing(i: int) -> bytes:
     return m.bytes()
 
 
+@pytest.mark.slow(seconden=40)
 def test_serve_with_two_processes_on_one_port_accepts_every_message_once_with_one_audit_chain(tmp_path: Path) -> None:
     """`serve --processen 2`: uvicorn's two worker processes share the port, each with its own writer; their groups
     take SQLite's file in turn (an flock beside it). Every message is accepted once and the chain stays one line."""
