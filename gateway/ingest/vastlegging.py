@@ -190,8 +190,9 @@ def _een(session: Session, a: Aanlevering, groep: _Groep, cross_rules: CrossRule
         if isinstance(dubbel, str):
             eerste = session.get_one(Bericht, dubbel)
             received = _duplicaat(session, eerste)
-        else:  # its first copy is earlier in this group: answer as that one was answered
-            eerste, received = dubbel[0], replace(dubbel[1], duplicaat=True)
+        else:  # its first copy is earlier in this group: answer as that one was answered, in its state now
+            eerste = dubbel[0]
+            received = replace(dubbel[1], status=eerste.status, duplicaat=True)
         if a.na is not None:  # e.g. the same bytes in a new envelope: that envelope is recorded too
             a.na(session, eerste, received)
         return received

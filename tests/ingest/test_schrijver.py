@@ -85,6 +85,24 @@ def test_the_same_bytes_twice_in_one_group_are_stored_once(sessions) -> None:  #
     assert _aantal(sessions) == 1
 
 
+def test_a_duplicate_in_the_group_is_answered_like_one_in_a_later_group(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Same answer whether the first copy is in this group or stored earlier: its findings, its retourbericht and
+    its state as it is now (here queued for delivery by the hook that runs after acceptance)."""
+    from gateway.store.lifecycle import Status, transition
+
+    def in_wachtrij(session, row, received) -> None:  # type: ignore[no-untyped-def]
+        if not received.duplicaat:
+            transition(session, row, Status.QUEUED, actor="test")
+
+    ontvanger, schrijver = _ontvanger(sessions)
+    data = _toewijzing(2)
+    _, binnen = _groep(schrijver, [Aanlevering(ontvanger.beoordeel(data), party="0599", na=in_wachtrij),
+                                   Aanlevering(ontvanger.beoordeel(data), party="0599", na=in_wachtrij)])
+    (later,) = _groep(schrijver, [Aanlevering(ontvanger.beoordeel(data), party="0599", na=in_wachtrij)])
+    assert isinstance(binnen, Received) and isinstance(later, Received)
+    assert binnen == later and binnen.duplicaat and binnen.status == "queued" and binnen.retour_id
+
+
 def test_one_identificatie_twice_in_one_group_gives_tr056_to_the_second(sessions) -> None:  # type: ignore[no-untyped-def]
     ontvanger, schrijver = _ontvanger(sessions)
     een = Msg(_toewijzing(7))
