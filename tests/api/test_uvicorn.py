@@ -58,7 +58,7 @@ def test_serve_with_two_processes_on_one_port_accepts_every_message_once_with_on
     env = schone_env(settings)
     assert _cli(env, "db", "upgrade").returncode == 0
     key = _cli(env, "keys", "create", "--party", "0599", "--label", "gemeente").stdout.strip().rsplit(" ", 1)[-1]
-    berichten = [_toewijzing(i) for i in range(60)]
+    berichten = [_toewijzing(i) for i in range(24)]
     with gateway_proces(["serve", "--processen", "2"], map_=tmp_path, settings=settings, pad="/ready") as server:
         def stuur(data: bytes) -> tuple[int, str]:
             # a connection per message: the kernel spreads new connections over both processes
