@@ -16,7 +16,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -31,33 +31,29 @@ log = logging.getLogger("gateway.ingest.schrijver")
 MAX_GROEP = 64  # large enough to amortise a commit, small enough that one group never holds the lock long
 
 
-class _Bestandsslot:
+@contextlib.contextmanager
+def _om_de_beurt(pad: Path) -> Iterator[None]:
     """Writers of several processes on one SQLite file take turns through an flock on a file beside it.
 
     SQLite's own lock makes a writer that finds it taken sleep and retry (1, 2, 5 … 100 ms); two `serve`
     processes then lose most of their time sleeping. The kernel wakes an flock waiter when the lock is freed.
-    SQLite's lock still decides; this only orders the writers of group commits."""
-
-    def __init__(self, pad: Path):
-        self.pad = pad
-        self._fd: int | None = None
-
-    def __enter__(self) -> None:
-        if self._fd is None:
-            self._fd = os.open(self.pad, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *_: object) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+    SQLite's lock still decides; this only orders the writers of group commits. Opened per group (three system
+    calls), so no descriptor outlives its transaction."""
+    fd = os.open(pad, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
-def _beurt_voor(sessions: sessionmaker[Session]) -> AbstractContextManager[object]:
+def _beurt_voor(sessions: sessionmaker[Session]) -> Callable[[], AbstractContextManager[None]]:
     bind = sessions.kw.get("bind")
     url = getattr(bind, "url", None)
     if url is None or url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return contextlib.nullcontext()  # PostgreSQL: the audit chain's advisory lock orders the writers
-    return _Bestandsslot(Path(f"{url.database}.schrijver.lock"))
+        return contextlib.nullcontext  # PostgreSQL: the audit chain's advisory lock orders the writers
+    pad = Path(f"{url.database}.schrijver.lock")
+    return lambda: _om_de_beurt(pad)
 
 
 class Schrijver:
@@ -131,7 +127,7 @@ class Schrijver:
                 log.exception("wekken na vastleggen mislukt")
 
     def _transactie(self, aanleveringen: list[Aanlevering]) -> list[Received]:
-        with self._beurt, self.sessions() as session, session.begin():
+        with self._beurt(), self.sessions() as session, session.begin():
             uitkomsten = leg_vast(session, aanleveringen, cross_rules=self.cross_rules)
             meld_wijziging(session)
         return uitkomsten

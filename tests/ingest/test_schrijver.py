@@ -127,3 +127,31 @@ def test_a_commit_that_fails_answers_every_caller_with_the_error(sessions, groep
     schrijver.sessions = kapotte_sessie  # type: ignore[assignment]
     uit = _groep(schrijver, [Aanlevering(o, party="0599") for o in oordelen])
     assert all(isinstance(u, OSError) for u in uit)
+
+
+def test_the_writers_turn_on_a_sqlite_file_leaves_no_descriptor_open(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite a writer takes its turn through an flock on `<database>.schrijver.lock` for each group; the
+    descriptor is closed with the group, however many writers a process makes (an app per test, say)."""
+    import os
+
+    from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'gw.db'}"
+    upgrade_to_head(url)
+    engine = make_engine(url)
+    try:
+        sessions = make_session_factory(engine)
+
+        def slotbestanden() -> int:
+            return sum(1 for fd in os.listdir("/proc/self/fd")
+                       if os.path.realpath(f"/proc/self/fd/{fd}").endswith("gw.db.schrijver.lock"))
+
+        for i in range(5):
+            ontvanger, schrijver = _ontvanger(sessions)
+            (uitkomst,) = _groep(schrijver, [Aanlevering(ontvanger.beoordeel(_toewijzing(100 + i)), party="0599")])
+            assert isinstance(uitkomst, Received) and uitkomst.status == "accepted"
+            schrijver.stop()
+        assert (tmp_path / "gw.db.schrijver.lock").exists()
+        assert slotbestanden() == 0
+    finally:
+        engine.dispose()
