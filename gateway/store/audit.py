@@ -101,8 +101,7 @@ def append(
         seq, prev = open_ketting.seq + 1, open_ketting.hash
     else:
         _lock(session)
-        last = session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+        last = _kop(session)
         seq = (last.seq + 1) if last else 1
         prev = last.hash if last else GENESIS
     at = utcnow()
@@ -126,6 +125,12 @@ def append(
 
 _KETTING = "iwmo_audit_ketting"
 _HOOFD = Voorbereid(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+
+
+def _kop(session: Session) -> Anker | None:
+    """The chain's newest event (seq, hash), for every reader of the head: appends, groups, anchors."""
+    rij = next(iter(_HOOFD.rijen(session)), None)
+    return Anker(rij[0], rij[1]) if rij else None
 _INSERT_EVENT = insert(AuditEvent.__table__)
 
 
@@ -143,8 +148,8 @@ def ketting(session: Session) -> Iterator[Ketting]:
     """Take the chain's lock, read its head once and let every `append` in this transaction continue from
     memory. The lock is held until the transaction ends, so no other writer can append in between."""
     _lock(session)
-    last = next(iter(_HOOFD.rijen(session)), None)
-    k = Ketting(last[0] if last else 0, last[1] if last else GENESIS)
+    last = _kop(session)
+    k = Ketting(last.seq if last else 0, last.hash if last else GENESIS)
     session.info[_KETTING] = k
     try:
         yield k
@@ -181,7 +186,7 @@ class Anker:
 
 def head(session: Session) -> Anker | None:
     """The newest event, to export as an anchor."""
-    row = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    row = _kop(session)
     return Anker(row.seq, row.hash) if row else None
 
 
