@@ -40,6 +40,7 @@ from gateway.store.repository import (
     new_row,
     store_outgoing,
 )
+from gateway.store.voorbereid import Voorbereid
 from gateway.validation.cross.registry import CrossRule, all_cross_rules
 from gateway.validation.findings import Finding, begrens
 
@@ -91,22 +92,23 @@ def _tr056() -> Finding:
 
 # Built once (with expanding IN lists): building a statement per group costs more than running it.
 _B = Bericht.__table__.c
-_BESTAAND = (select(_B.id, _B.submitted_by, _B.sha256)
+_BESTAAND = Voorbereid(select(_B.id, _B.submitted_by, _B.sha256)
              .where(_B.sha256.in_(bindparam("sha256", expanding=True)),
                     _B.submitted_by.in_(bindparam("partijen", expanding=True)))
              .order_by(_B.created_at))
 _C = IdentificatieClaim.__table__.c
-_CLAIMS = select(_C.afzender, _C.berichtcode, _C.identificatie).where(_C.identificatie.in_(bindparam("ids", expanding=True)))
+_CLAIMS = Voorbereid(select(_C.afzender, _C.berichtcode, _C.identificatie)
+                     .where(_C.identificatie.in_(bindparam("ids", expanding=True))))
 
 
 def bestaand_van(session: Session, aanleveringen: list[Aanlevering]) -> dict[tuple[str, str], str]:
     """The ids of the stored messages these exact bytes already are, per (party, sha256): one query for the
     group, reading ids only (a duplicate is rare; its row is loaded when one turns up)."""
-    rijen = session.connection().execute(_BESTAAND, {"sha256": sorted({a.oordeel.sha256 for a in aanleveringen}),
-                                                     "partijen": sorted({a.party for a in aanleveringen})})
+    rijen = _BESTAAND.rijen(session, sha256=sorted({a.oordeel.sha256 for a in aanleveringen}),
+                            partijen=sorted({a.party for a in aanleveringen}))
     gevonden: dict[tuple[str, str], str] = {}
-    for r in rijen:
-        gevonden.setdefault((r.submitted_by, r.sha256), r.id)
+    for id_, submitted_by, sha256 in rijen:
+        gevonden.setdefault((submitted_by, sha256), id_)
     return gevonden
 
 
@@ -118,8 +120,7 @@ def claims_van(session: Session, oordelen: list[Oordeel]) -> set[tuple[str, str,
     ids.discard(None)
     if not ids:
         return set()
-    rijen = session.connection().execute(_CLAIMS, {"ids": sorted(ids)})
-    return {(r.afzender, r.berichtcode, r.identificatie) for r in rijen}
+    return {(afzender, code, identificatie) for afzender, code, identificatie in _CLAIMS.rijen(session, ids=sorted(ids))}
 
 
 def _claim(row: Bericht) -> tuple[str, str, str] | None:

@@ -28,11 +28,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from gateway.store.models import AuditEvent, Bericht, utcnow
-from gateway.store.voorbereid import Voorbereid
+from gateway.store.voorbereid import Invoegen, Voorbereid
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x1A7D17  # the advisory lock that serialises appends on PostgreSQL
@@ -131,7 +131,7 @@ def _kop(session: Session) -> Anker | None:
     """The chain's newest event (seq, hash), for every reader of the head: appends, groups, anchors."""
     rij = next(iter(_HOOFD.rijen(session)), None)
     return Anker(rij[0], rij[1]) if rij else None
-_INSERT_EVENT = insert(AuditEvent.__table__)
+_INSERT_EVENT = Invoegen(AuditEvent.__table__)
 
 
 @dataclass
@@ -154,7 +154,7 @@ def ketting(session: Session) -> Iterator[Ketting]:
     try:
         yield k
         if k.rijen:  # one executemany for the whole group, after its messages (no ORM unit of work needed)
-            session.connection().execute(_INSERT_EVENT, k.rijen)
+            _INSERT_EVENT.voer_uit(session, k.rijen)
     finally:
         session.info.pop(_KETTING, None)
 

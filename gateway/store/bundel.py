@@ -19,20 +19,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from gateway.store.models import Bericht, BerichtSleutel, Bevinding, Gebeurtenis, IdentificatieClaim
+from gateway.store.voorbereid import Invoegen
 
 _BUNDEL = "iwmo_bundel"
 _BERICHT_KOLOMMEN = tuple(c.key for c in Bericht.__table__.columns)
 
-# Built once: an `insert(table)` made per call costs more than SQLite executing it.
-_INSERT_BERICHT = insert(Bericht.__table__)
-_INSERT_SLEUTEL = insert(BerichtSleutel.__table__)
-_INSERT_BEVINDING = insert(Bevinding.__table__)
-_INSERT_CLAIM = insert(IdentificatieClaim.__table__)
-_INSERT_GEBEURTENIS = insert(Gebeurtenis.__table__)
+_INSERT_BERICHT = Invoegen(Bericht.__table__)
+_INSERT_SLEUTEL = Invoegen(BerichtSleutel.__table__)
+_INSERT_BEVINDING = Invoegen(Bevinding.__table__)
+_INSERT_CLAIM = Invoegen(IdentificatieClaim.__table__)
+_INSERT_GEBEURTENIS = Invoegen(Gebeurtenis.__table__)
 
 
 @dataclass
@@ -88,23 +88,22 @@ def schrijf_uit(session: Session, *, behalve: Bericht | None = None) -> None:
     if not (rijen or b.claims or b.gebeurtenissen):
         return
     b.berichten = [r for r in b.berichten if r is behalve]
-    conn = session.connection()
     if rijen:
-        conn.execute(_INSERT_BERICHT, [{k: getattr(r, k) for k in _BERICHT_KOLOMMEN} for r in rijen])
+        _INSERT_BERICHT.voer_uit(session, [{k: getattr(r, k) for k in _BERICHT_KOLOMMEN} for r in rijen])
         sleutels = [{"bericht_id": r.id, "kind": k, "value": v} for r in rijen for k, v in (getattr(r, "nieuwe_sleutels", None) or ())]
         if sleutels:
-            conn.execute(_INSERT_SLEUTEL, sleutels)
+            _INSERT_SLEUTEL.voer_uit(session, sleutels)
         gevonden = [f for r in rijen for f in b.bevindingen.pop(r.id, ())]
         if gevonden:
-            conn.execute(_INSERT_BEVINDING, gevonden)
+            _INSERT_BEVINDING.voer_uit(session, gevonden)
     # A claim names its message row: it waits while that row does.
     wacht = {r.id for r in b.berichten}
     klaar = [c for c in b.claims if c["bericht_id"] not in wacht]
     if klaar:
-        conn.execute(_INSERT_CLAIM, klaar)
+        _INSERT_CLAIM.voer_uit(session, klaar)
         b.claims = [c for c in b.claims if c["bericht_id"] in wacht]
     if b.gebeurtenissen:
-        conn.execute(_INSERT_GEBEURTENIS, b.gebeurtenissen)
+        _INSERT_GEBEURTENIS.voer_uit(session, b.gebeurtenissen)
         b.gebeurtenissen = []
     for r in rijen:
         make_transient_to_detached(r)

@@ -7,13 +7,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.settings import Settings
 from gateway.standard import catalogue
 from gateway.store.models import Feit
-from gateway.store.voorbereid import Voorbereid, json_waarde
+from gateway.store.voorbereid import Invoegen, Voorbereid, json_waarde
 from gateway.validation.cross.history import afwijzing_feit, feiten_uit_bericht, header, in_ruimte_gezet
 from gateway.validation.cross.registry import run_cross_rules
 from gateway.validation.findings import Finding
@@ -26,7 +26,7 @@ _FEITEN = Voorbereid(
     select(Feit.__table__.c.data)
     .where(Feit.__table__.c.soort == bindparam("soort"), Feit.__table__.c.sleutel == bindparam("sleutel"))
     .order_by(Feit.__table__.c.id))
-_INSERT_FEIT = insert(Feit.__table__)
+_INSERT_FEIT = Invoegen(Feit.__table__)
 
 
 class SqlHistory:
@@ -66,7 +66,7 @@ class SqlHistory:
     def schrijf_weg(self) -> None:
         """Insert the facts filed so far in one statement; their messages must have been flushed."""
         if self._te_schrijven:
-            self.session.connection().execute(_INSERT_FEIT, self._te_schrijven)
+            _INSERT_FEIT.voer_uit(self.session, self._te_schrijven)
             self._te_schrijven = []
 
 

@@ -1,45 +1,138 @@
-"""Small SELECTs on the receive path, compiled once per dialect and run on the driver's own cursor.
+"""The receive path's statements, compiled once per dialect and run on the driver's own cursor.
 
 Through SQLAlchemy a prepared SELECT of one indexed row costs 60-90 µs of Python per execution (a cache key,
 an execution context, result processing); SQLite answers it in 4 µs. A received WMO305 asks four or five of
 them. These statements take plain string parameters and return plain columns, so nothing of what SQLAlchemy
 adds is needed; JSON columns come back as text from SQLite and decoded from psycopg, and `json` evens that out.
+
+A writer's group inserts its rows the same way (`Invoegen`): one `executemany` per table, the values passed
+through the column types' own bind processors (JSON, dates) and the columns' Python defaults filled in, so a
+row is stored exactly as SQLAlchemy's `insert` would store it, for a third of the Python per row.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Column, Connection, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 
+class _Plaats:
+    """Where a placeholder's value comes from: a parameter (an item of it, for an expanding IN list) or the
+    statement itself (a LIMIT)."""
+
+    __slots__ = ("naam", "index", "vast")
+
+    def __init__(self, naam: str | None, index: int | None, vast: Any = None):
+        self.naam, self.index, self.vast = naam, index, vast
+
+    def waarde(self, params: Mapping[str, Any]) -> Any:
+        if self.naam is None:
+            return self.vast
+        v = params[self.naam]
+        return v if self.index is None else v[self.index]
+
+
 class Voorbereid:
+    """A SELECT with plain parameters; one that is a list fills an expanding IN (compiled once per length)."""
+
     def __init__(self, stmt: Select[Any]):
         self.stmt = stmt
-        self._sql: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._sql: dict[tuple[str, tuple[tuple[str, int], ...]], tuple[str, tuple[str, ...] | None, tuple[_Plaats, ...]]] = {}
 
-    def _voor(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-        sql = self._sql.get(dialect.name)
+    def _voor(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[str, tuple[str, ...] | None, tuple[_Plaats, ...]]:
+        """The SQL, the placeholder names (None: positional) and where each placeholder's value comes from."""
+        vorm = tuple((k, len(v)) for k, v in params.items() if isinstance(v, list | tuple))
+        sleutel = (dialect.name, vorm)
+        sql = self._sql.get(sleutel)
         if sql is None:
             compiled = self.stmt.compile(dialect=dialect)
-            namen = tuple(compiled.positiontup or ()) if compiled.positional else None
-            # the statement's own values (a LIMIT), which the caller does not pass
-            sql = self._sql[dialect.name] = (compiled.string, namen, dict(compiled.params))
+            # Expand once with stand-ins that say where each placeholder's value comes from.
+            standin = {k: [_Plaats(k, i) for i in range(len(v))] if isinstance(v, list | tuple) else _Plaats(k, None)
+                       for k, v in params.items()}
+            expanded = compiled.construct_expanded_state(standin)
+            plaatsen = {n: v if isinstance(v, _Plaats) else _Plaats(None, None, v)
+                        for n, v in expanded.parameters.items()}
+            namen = tuple(expanded.positiontup or ()) if compiled.positional else tuple(plaatsen)
+            sql = self._sql[sleutel] = (expanded.statement, None if compiled.positional else namen,
+                                        tuple(plaatsen[n] for n in namen))
         return sql
 
-    def rijen(self, bron: Session | Connection, **params: str) -> list[tuple[Any, ...]]:
+    def rijen(self, bron: Session | Connection, **params: Any) -> list[tuple[Any, ...]]:
         conn = bron.connection() if isinstance(bron, Session) else bron
-        sql, namen, vast = self._voor(conn.dialect)
-        alle = {**vast, **params}
+        sql, namen, plaatsen = self._voor(conn.dialect, params)
+        waarden = [p.waarde(params) for p in plaatsen]
         driver = conn.connection.driver_connection
         cursor = driver.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(sql, tuple(alle[n] for n in namen) if namen is not None else alle)
+            cursor.execute(sql, tuple(waarden) if namen is None else dict(zip(namen, waarden, strict=True)))
             return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+_Verwerker = Callable[[Any], Any] | None
+
+
+class _Insert:
+    """One compiled INSERT: its SQL, for each parameter where its value comes from (a row's key or a column
+    default) and the bind processor that turns it into what the driver takes."""
+
+    def __init__(self, table: Table, kolommen: tuple[str, ...], dialect: Dialect):
+        # columns a row leaves out but that have a Python-side default (created_at, an empty JSON object)
+        standaard = [c for c in table.columns
+                     if c.key not in kolommen and c.default is not None and c.default.is_callable | c.default.is_scalar]
+        sleutels = (*kolommen, *(c.key for c in standaard))
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(sleutels), for_executemany=True)
+        self.sql = compiled.string
+        self.positioneel = compiled.positional
+        volgorde = tuple(compiled.positiontup or ()) if compiled.positional else sleutels
+        self.standaard: dict[str, Column[Any]] = {c.key: c for c in standaard}
+        self.namen = volgorde
+        self.verwerkers: tuple[_Verwerker, ...] = tuple(
+            table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in volgorde)
+
+    def _waarde(self, rij: Mapping[str, Any], naam: str) -> Any:
+        kolom = self.standaard.get(naam)
+        if kolom is None:
+            return rij[naam]
+        d = kolom.default
+        return d.arg(None) if d.is_callable else d.arg  # type: ignore[union-attr, operator]
+
+    def parameters(self, rij: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        waarden = [v if f is None else f(v)
+                   for f, v in zip(self.verwerkers, (self._waarde(rij, n) for n in self.namen), strict=True)]
+        return tuple(waarden) if self.positioneel else dict(zip(self.namen, waarden, strict=True))
+
+
+class Invoegen:
+    """`executemany` of plain rows (dicts with the same keys) into one table, on the driver's cursor."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        self._sql: dict[tuple[str, tuple[str, ...]], _Insert] = {}
+
+    def _voor(self, dialect: Dialect, kolommen: tuple[str, ...]) -> _Insert:
+        sleutel = (dialect.name, kolommen)
+        gecompileerd = self._sql.get(sleutel)
+        if gecompileerd is None:
+            gecompileerd = self._sql[sleutel] = _Insert(self.table, kolommen, dialect)
+        return gecompileerd
+
+    def voer_uit(self, bron: Session | Connection, rijen: Sequence[Mapping[str, Any]]) -> None:
+        if not rijen:
+            return
+        conn = bron.connection() if isinstance(bron, Session) else bron
+        ins = self._voor(conn.dialect, tuple(rijen[0]))
+        driver = conn.connection.driver_connection
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(ins.sql, [ins.parameters(r) for r in rijen])
         finally:
             cursor.close()
 
