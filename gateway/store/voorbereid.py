@@ -79,34 +79,35 @@ class Voorbereid:
 _Verwerker = Callable[[Any], Any] | None
 
 
+def _standaard(kolom: Column[Any]) -> Callable[[], Any]:
+    d = kolom.default
+    if d.is_callable:  # type: ignore[union-attr]
+        return lambda: d.arg(None)  # type: ignore[union-attr, operator]
+    return lambda: d.arg  # type: ignore[union-attr]
+
+
 class _Insert:
-    """One compiled INSERT: its SQL, for each parameter where its value comes from (a row's key or a column
-    default) and the bind processor that turns it into what the driver takes."""
+    """One compiled INSERT: its SQL and, per placeholder, its name, the column default that fills it when rows
+    leave the column out (None: the row's value) and the bind processor that turns it into what the driver
+    takes."""
 
     def __init__(self, table: Table, kolommen: tuple[str, ...], dialect: Dialect):
         # columns a row leaves out but that have a Python-side default (created_at, an empty JSON object)
-        standaard = [c for c in table.columns
-                     if c.key not in kolommen and c.default is not None and c.default.is_callable | c.default.is_scalar]
-        sleutels = (*kolommen, *(c.key for c in standaard))
+        standaard = {c.key: _standaard(c) for c in table.columns
+                     if c.key not in kolommen and c.default is not None and c.default.is_callable | c.default.is_scalar}
+        sleutels = (*kolommen, *standaard)
         compiled = insert(table).compile(dialect=dialect, column_keys=list(sleutels), for_executemany=True)
         self.sql = compiled.string
         self.positioneel = compiled.positional
-        volgorde = tuple(compiled.positiontup or ()) if compiled.positional else sleutels
-        self.standaard: dict[str, Column[Any]] = {c.key: c for c in standaard}
-        self.namen = volgorde
-        self.verwerkers: tuple[_Verwerker, ...] = tuple(
-            table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in volgorde)
-
-    def _waarde(self, rij: Mapping[str, Any], naam: str) -> Any:
-        kolom = self.standaard.get(naam)
-        if kolom is None:
-            return rij[naam]
-        d = kolom.default
-        return d.arg(None) if d.is_callable else d.arg  # type: ignore[union-attr, operator]
+        self.namen = tuple(compiled.positiontup or ()) if compiled.positional else sleutels
+        self.plaatsen: tuple[tuple[str, Callable[[], Any] | None, _Verwerker], ...] = tuple(
+            (k, standaard.get(k), table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in self.namen)
 
     def parameters(self, rij: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        waarden = [v if f is None else f(v)
-                   for f, v in zip(self.verwerkers, (self._waarde(rij, n) for n in self.namen), strict=True)]
+        waarden = []
+        for naam, standaard, verwerker in self.plaatsen:  # a plain loop: this runs for every value of a group
+            v = rij[naam] if standaard is None else standaard()
+            waarden.append(v if verwerker is None else verwerker(v))
         return tuple(waarden) if self.positioneel else dict(zip(self.namen, waarden, strict=True))
 
 

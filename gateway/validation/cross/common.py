@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from lxml import etree
 
 from gateway.validation.cross.history import Feit, sleutel
 from gateway.validation.cross.registry import CrossContext
-from gateway.validation.paths import local
-
-
-def elements(root: etree._Element, name: str) -> Iterator[etree._Element]:
-    for el in root.iter():
-        if isinstance(el.tag, str) and local(el.tag) == name:
-            yield el
+from gateway.validation.paths import kind
 
 
 def child(el: etree._Element | None, *names: str) -> etree._Element | None:
@@ -22,7 +14,7 @@ def child(el: etree._Element | None, *names: str) -> etree._Element | None:
     for name in names:
         if node is None:
             return None
-        node = next((c for c in node if local(c.tag) == name), None)
+        node = kind(node, name)
     return node
 
 

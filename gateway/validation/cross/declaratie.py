@@ -41,7 +41,6 @@ from gateway.standard import codelijsten as cl
 from gateway.validation.cross.common import (
     child,
     client_bekend,
-    elements,
     partijen,
     relatie_bekend,
     text,
@@ -49,15 +48,16 @@ from gateway.validation.cross.common import (
 )
 from gateway.validation.cross.history import Feit, debet_sleutel, prestatie, sleutel
 from gateway.validation.cross.registry import CrossContext, cross_rule
+from gateway.validation.paths import alle
 from gateway.validation.rules.registry import Fault
 
 
 def prestaties(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
     def build() -> list[tuple[etree._Element, Feit]]:
         out = []
-        for client in elements(ctx.root, "Client"):
+        for client in alle(ctx.root, "Client"):
             bsn = text(client, "Bsn")
-            out += [(p, prestatie(p, bsn)) for p in elements(client, "Prestatie")]
+            out += [(p, prestatie(p, bsn)) for p in alle(client, "Prestatie")]
         return out
 
     return ctx.memo("prestaties", build)  # type: ignore[no-any-return]
@@ -135,7 +135,7 @@ def _in_toewijzing_eenheid(feit: Feit, tw: Feit) -> float | None:
 def tr304(ctx: CrossContext) -> Iterator[Fault]:
     if not ctx.strict and not relatie_bekend(ctx):
         return
-    for client in elements(ctx.root, "Client"):
+    for client in alle(ctx.root, "Client"):
         bsn_el = child(client, "Bsn")
         if bsn_el is not None and not client_bekend(ctx, text(bsn_el)):
             yield Fault([bsn_el])

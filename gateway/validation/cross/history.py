@@ -22,14 +22,13 @@ The kinds and their keys (gemeente, aanbieder as in the header of the message's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Protocol
 
 from lxml import etree
 
 from gateway.standard import catalogue
 from gateway.standard.codelijsten import RETOURCODES_TOEGEKEND
-from gateway.validation.paths import local
+from gateway.validation.paths import alle, kind
 
 Feit = dict[str, Any]
 
@@ -54,11 +53,6 @@ def _t(el: etree._Element | None) -> str | None:
     return el.text.strip() or None
 
 
-def _child(el: etree._Element, name: str) -> etree._Element | None:
-    for c in el:
-        if local(c.tag) == name:
-            return c
-    return None
 
 
 def _path(el: etree._Element, *names: str) -> etree._Element | None:
@@ -66,61 +60,57 @@ def _path(el: etree._Element, *names: str) -> etree._Element | None:
     for name in names:
         if node is None:
             return None
-        node = _child(node, name)
+        node = kind(node, name)
     return node
 
 
-def _all(root: etree._Element, name: str) -> Iterator[etree._Element]:
-    for el in root.iter():
-        if isinstance(el.tag, str) and local(el.tag) == name:
-            yield el
 
 
 def header(root: etree._Element) -> dict[str, str | None]:
-    h = _child(root, "Header")
+    h = kind(root, "Header")
     assert h is not None
     return {
-        "afzender": _t(_child(h, "Afzender")),
-        "ontvanger": _t(_child(h, "Ontvanger")),
-        "berichtcode": _t(_child(h, "BerichtCode")),
+        "afzender": _t(kind(h, "Afzender")),
+        "ontvanger": _t(kind(h, "Ontvanger")),
+        "berichtcode": _t(kind(h, "BerichtCode")),
         "identificatie": _t(_path(h, "BerichtIdentificatie", "Identificatie")),
         "dagtekening": _t(_path(h, "BerichtIdentificatie", "Dagtekening")),
     }
 
 
 def product(el: etree._Element) -> tuple[str | None, str | None]:
-    p = _child(el, "Product")
+    p = kind(el, "Product")
     if p is None:
         return None, None
-    return _t(_child(p, "Categorie")), _t(_child(p, "Code"))
+    return _t(kind(p, "Categorie")), _t(kind(p, "Code"))
 
 
 def levering(line: etree._Element, bsn: str | None, gemeente: str | None, aanbieder: str | None) -> Feit:
     cat, code = product(line)
     return {
         "gemeente": gemeente, "aanbieder": aanbieder, "bsn": bsn,
-        "toewijzingnummer": _t(_child(line, "ToewijzingNummer")), "categorie": cat, "code": code,
-        "begindatum": _t(_child(line, "Begindatum")), "einddatum": _t(_child(line, "Einddatum")),
-        "reden": _t(_child(line, "RedenBeeindiging")), "status": _t(_child(line, "StatusAanlevering")),
+        "toewijzingnummer": _t(kind(line, "ToewijzingNummer")), "categorie": cat, "code": code,
+        "begindatum": _t(kind(line, "Begindatum")), "einddatum": _t(kind(line, "Einddatum")),
+        "reden": _t(kind(line, "RedenBeeindiging")), "status": _t(kind(line, "StatusAanlevering")),
     }
 
 
 def prestatie(p: etree._Element, bsn: str | None) -> Feit:
-    bedrag = _child(p, "IngediendBedrag")
+    bedrag = kind(p, "IngediendBedrag")
     return {
         "bsn": bsn,
         "referentienummer": _t(_path(p, "ProductReferentie", "ReferentieNummer")),
         "vorig": _t(_path(p, "ProductReferentie", "VorigReferentieNummer")),
-        "toewijzingnummer": _t(_child(p, "ToewijzingNummer")),
+        "toewijzingnummer": _t(kind(p, "ToewijzingNummer")),
         "begindatum": _t(_path(p, "ProductPeriode", "Begindatum")),
         "einddatum": _t(_path(p, "ProductPeriode", "Einddatum")),
-        "categorie": _t(_child(p, "ProductCategorie")),
-        "code": _t(_child(p, "ProductCode")),
-        "volume": _t(_child(p, "GeleverdVolume")),
-        "eenheid": _t(_child(p, "Eenheid")),
-        "tarief": _t(_child(p, "ProductTarief")),
-        "bedrag": _t(_child(bedrag, "Bedrag")) if bedrag is not None else None,
-        "debetcredit": _t(_child(bedrag, "DebetCredit")) if bedrag is not None else None,
+        "categorie": _t(kind(p, "ProductCategorie")),
+        "code": _t(kind(p, "ProductCode")),
+        "volume": _t(kind(p, "GeleverdVolume")),
+        "eenheid": _t(kind(p, "Eenheid")),
+        "tarief": _t(kind(p, "ProductTarief")),
+        "bedrag": _t(kind(bedrag, "Bedrag")) if bedrag is not None else None,
+        "debetcredit": _t(kind(bedrag, "DebetCredit")) if bedrag is not None else None,
     }
 
 
@@ -174,31 +164,31 @@ def _feiten(bericht: catalogue.Berichttype, root: etree._Element) -> list[tuple[
     out: list[tuple[str, str, Feit]] = [
         ("bericht", sleutel(h["afzender"], h["berichtcode"], h["identificatie"]), {"dagtekening": h["dagtekening"]})
     ]
-    client = _child(root, "Client")
-    bsn = _t(_child(client, "Bsn")) if client is not None else None
+    client = kind(root, "Client")
+    bsn = _t(kind(client, "Bsn")) if client is not None else None
     if bericht.is_soort("301"):
         gemeente, aanbieder = h["afzender"], h["ontvanger"]
         out.append(("client", sleutel(gemeente, aanbieder, bsn), {"bsn": bsn}))
         out.append(("relatie", sleutel(gemeente, aanbieder), {}))
-        for tp in _all(root, "ToegewezenProduct"):
+        for tp in alle(root, "ToegewezenProduct"):
             cat, code = product(tp)
-            omvang = _child(tp, "Omvang")
+            omvang = kind(tp, "Omvang")
             feit = {
                 "gemeente": gemeente, "aanbieder": aanbieder, "bsn": bsn,
-                "toewijzingnummer": _t(_child(tp, "ToewijzingNummer")), "categorie": cat, "code": code,
-                "ingangsdatum": _t(_child(tp, "Ingangsdatum")), "einddatum": _t(_child(tp, "Einddatum")),
-                "volume": _t(_child(omvang, "Volume")) if omvang is not None else None,
-                "eenheid": _t(_child(omvang, "Eenheid")) if omvang is not None else None,
-                "frequentie": _t(_child(omvang, "Frequentie")) if omvang is not None else None,
-                "budget": _t(_child(tp, "Budget")),
-                "redenwijziging": _t(_child(tp, "RedenWijziging")),
-                "toewijzingsmoment": f"{_t(_child(tp, 'Toewijzingsdatum')) or ''}T{_t(_child(tp, 'Toewijzingstijd')) or ''}",
+                "toewijzingnummer": _t(kind(tp, "ToewijzingNummer")), "categorie": cat, "code": code,
+                "ingangsdatum": _t(kind(tp, "Ingangsdatum")), "einddatum": _t(kind(tp, "Einddatum")),
+                "volume": _t(kind(omvang, "Volume")) if omvang is not None else None,
+                "eenheid": _t(kind(omvang, "Eenheid")) if omvang is not None else None,
+                "frequentie": _t(kind(omvang, "Frequentie")) if omvang is not None else None,
+                "budget": _t(kind(tp, "Budget")),
+                "redenwijziging": _t(kind(tp, "RedenWijziging")),
+                "toewijzingsmoment": f"{_t(kind(tp, 'Toewijzingsdatum')) or ''}T{_t(kind(tp, 'Toewijzingstijd')) or ''}",
             }
             out.append(("toewijzing", sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
     elif bericht.nummer in ("305", "307"):
         gemeente, aanbieder = h["ontvanger"], h["afzender"]
         soort = "start" if bericht.is_soort("305") else "stop"
-        for line in _all(root, "StartProduct" if soort == "start" else "StopProduct"):
+        for line in alle(root, "StartProduct" if soort == "start" else "StopProduct"):
             feit = levering(line, bsn, gemeente, aanbieder)
             out.append((soort, sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
     elif bericht.is_soort("323"):
@@ -209,9 +199,9 @@ def _feiten(bericht: catalogue.Berichttype, root: etree._Element) -> list[tuple[
             "declaratienummer": nummer, "begindatum": _t(_path(root, "Declaratie", "DeclaratiePeriode", "Begindatum")),
             "einddatum": _t(_path(root, "Declaratie", "DeclaratiePeriode", "Einddatum"))}))
         out.append(("aanbieder-declareert", sleutel(aanbieder), {}))
-        for cl in _all(root, "Client"):
-            cbsn = _t(_child(cl, "Bsn"))
-            for p in _all(cl, "Prestatie"):
+        for cl in alle(root, "Client"):
+            cbsn = _t(kind(cl, "Bsn"))
+            for p in alle(cl, "Prestatie"):
                 feit = prestatie(p, cbsn) | {"gemeente": gemeente, "aanbieder": aanbieder}
                 out.append(("prestatie", sleutel(aanbieder, feit["referentienummer"]), feit))
                 out.append(("volume", sleutel(gemeente, aanbieder, feit["toewijzingnummer"]), feit))
@@ -224,9 +214,9 @@ def _feiten(bericht: catalogue.Berichttype, root: etree._Element) -> list[tuple[
                                 {"referentienummer": feit["referentienummer"]}))
     elif bericht.is_soort("325"):
         gemeente, aanbieder = h["afzender"], h["ontvanger"]
-        for p in _all(root, "Prestatie"):
+        for p in alle(root, "Prestatie"):
             ref = _t(_path(p, "ProductReferentie", "ReferentieNummer"))
-            codes = [c for c in (_t(rc) for rc in _all(p, "RetourCode")) if c]
+            codes = [c for c in (_t(rc) for rc in alle(p, "RetourCode")) if c]
             if any(c not in RETOURCODES_TOEGEKEND for c in codes) or not codes:
                 out.append(afwijzing_feit(aanbieder, ref, codes, bericht.naam))
     return out

@@ -28,9 +28,10 @@ from collections.abc import Iterator
 from lxml import etree
 
 from gateway.standard.codelijsten import REDEN_TIJDELIJK, STATUS_NIEUW, STATUS_VERWIJDEREN
-from gateway.validation.cross.common import child, client_bekend, elements, partijen, text, toewijzing
+from gateway.validation.cross.common import child, client_bekend, partijen, text, toewijzing
 from gateway.validation.cross.history import Feit, levering, sleutel
 from gateway.validation.cross.registry import CrossContext, cross_rule
+from gateway.validation.paths import alle
 from gateway.validation.rules.registry import Fault
 
 START_SLEUTEL = ("bsn", "toewijzingnummer", "categorie", "code", "begindatum")
@@ -47,7 +48,7 @@ def _lines(ctx: CrossContext) -> list[tuple[etree._Element, Feit]]:
         name = "StartProduct" if _eigen_soort(ctx) == "start" else "StopProduct"
         gemeente, aanbieder = partijen(ctx)
         bsn = text(ctx.root, "Client", "Bsn")
-        return [(line, levering(line, bsn, gemeente, aanbieder)) for line in elements(ctx.root, name)]
+        return [(line, levering(line, bsn, gemeente, aanbieder)) for line in alle(ctx.root, name)]
 
     return ctx.memo("regels", build)  # type: ignore[no-any-return]
 
