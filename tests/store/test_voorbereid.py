@@ -90,3 +90,26 @@ def test_audit_events_keep_their_details_and_time_exactly(sessions: sessionmaker
         e = session.get_one(AuditEvent, 1)
     assert (e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)) == at
     assert e.details == {"sha256": "ab", "grootte": 3} and e.to_state == "received"
+
+
+def test_a_session_uses_each_transactions_own_connection(sessions: sessionmaker[Session]) -> None:
+    """The driver's connection is remembered per transaction: after a commit or a rollback the next statement
+    runs in the session's new transaction, never on the connection the old one gave back to the pool."""
+    invoegen = Invoegen(Gebeurtenis.__table__)
+    c = Gebeurtenis.__table__.c
+    tel = Voorbereid(select(c.type).where(c.partij == bindparam("partij")).order_by(c.id))
+
+    def rij(type_: str) -> dict[str, object]:
+        return {"type": type_, "partij": "0363", "berichttype": "WMO301", "payload": {}}
+
+    with sessions() as session:
+        with session.begin():
+            invoegen.voer_uit(session, [rij("bewaard")])
+        with session.begin():
+            invoegen.voer_uit(session, [rij("teruggedraaid")])
+            assert [r[0] for r in tel.rijen(session, partij="0363")] == ["bewaard", "teruggedraaid"]
+            session.rollback()
+        with session.begin():
+            invoegen.voer_uit(session, [rij("daarna")])
+    with sessions() as anders:
+        assert [r[0] for r in tel.rijen(anders, partij="0363")] == ["bewaard", "daarna"]
