@@ -76,6 +76,34 @@ def configured_key() -> str | None:
     return key.get_secret_value() if key is not None else None
 
 
+_JSON_SCALAIR = (str, int, float, bool, type(None))
+
+
+class _GeenJson(Exception):
+    pass
+
+
+def _json_kopie(waarde: Any) -> Any:
+    t = type(waarde)
+    if t in _JSON_SCALAIR:
+        return waarde
+    if t is dict and all(type(k) is str for k in waarde):
+        return {k: _json_kopie(v) for k, v in waarde.items()}
+    if t is list:
+        return [_json_kopie(v) for v in waarde]
+    raise _GeenJson
+
+
+def _als_json(details: dict[str, Any]) -> dict[str, Any]:
+    """The details as JSON will give them back (what is hashed must be what a verifier reads), as a copy (the
+    event is written when the group ends: a caller changing its dict meanwhile must not change the event).
+    Plain JSON values are copied; anything else (a date, a tuple) goes through a JSON round trip."""
+    try:
+        return _json_kopie(details)  # type: ignore[no-any-return]
+    except _GeenJson:
+        return json.loads(json.dumps(details, ensure_ascii=False, default=str))  # type: ignore[no-any-return]
+
+
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
@@ -105,7 +133,7 @@ def append(
         seq = (last.seq + 1) if last else 1
         prev = last.hash if last else GENESIS
     at = utcnow()
-    payload = json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
+    payload = _als_json(details or {})
     digest = event_hash(seq=seq, at=at, actor=actor, action=action, bericht_id=bericht_id, from_state=from_state,
                         to_state=to_state, details=payload, prev_hash=prev)
     key = configured_key()

@@ -267,3 +267,20 @@ def test_verify_reads_messages_in_bounded_batches(sessions) -> None:  # type: ig
         uitslag = audit.verify_berichten(session, batch=2, max_getoond=3)
     # 10 messages walked two at a time; every retour's status differs from its chain; only 3 are spelled out.
     assert (uitslag.berichten, uitslag.aantal_afwijkingen, len(uitslag.afwijkingen)) == (10, 5, 3)
+
+
+def test_an_event_holds_its_details_as_appended_even_if_the_caller_changes_them_before_the_group_ends(
+        sessions) -> None:  # type: ignore[no-untyped-def]
+    """Inside a group the event is written when the group ends; what was hashed at the append is what is stored,
+    and values JSON has no type for are stored as JSON gives them back (a date as text, a tuple as a list)."""
+    details = {"codes": ["TR056"], "geneste": {"lijst": [1, {"a": None}]}, "dag": dt.date(2026, 12, 2),
+               "paar": (1, "x"), "getal": 1.5, "waar": True}
+    with sessions() as session, session.begin(), audit.ketting(session):
+        audit.append(session, actor="test", action="proef", details=details)
+        details["codes"].append("TR019")
+        details["geneste"]["lijst"][1]["a"] = "veranderd"
+    with sessions() as session:
+        assert audit.verify_chain(session) is None
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "proef")).one()
+    assert event.details == {"codes": ["TR056"], "geneste": {"lijst": [1, {"a": None}]}, "dag": "2026-12-02",
+                             "paar": [1, "x"], "getal": 1.5, "waar": True}
