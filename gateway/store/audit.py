@@ -118,12 +118,12 @@ def append(
     from_state: str | None = None,
     to_state: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent | None:
+) -> None:
     """Add one event to the chain inside the caller's transaction (committed with the change it records).
 
-    Inside `ketting(session)` the head comes from memory and the event is written with the rest of the group
-    (None is returned: no object is made for it); otherwise the head is read (under the chain's lock) and the
-    event flushed at once and returned."""
+    Inside `ketting(session)` the head comes from memory and the event is written with the rest of the group;
+    otherwise the head is read (under the chain's lock) and the event inserted at once, after what the session
+    holds (the row it names may be new). No ORM object is made for an event."""
     open_ketting: Ketting | None = session.info.get(_KETTING)
     if open_ketting is not None:
         seq, prev = open_ketting.seq + 1, open_ketting.hash
@@ -144,11 +144,9 @@ def append(
         # Written in one statement with the rest of the group's events when the group's chain closes.
         open_ketting.seq, open_ketting.hash = seq, digest
         open_ketting.rijen.append(velden)
-        return None
-    event = AuditEvent(**velden)
-    session.add(event)
+        return
     session.flush()
-    return event
+    _INSERT_EVENT.voer_uit(session, [velden])
 
 
 _KETTING = "iwmo_audit_ketting"

@@ -245,7 +245,10 @@ def test_an_event_without_mac_after_a_keyed_event_is_a_fault(sessions, verify, m
     monkeypatch.delenv("IWMO_AUDIT_KEY")
     get_settings.cache_clear()  # a process that appends without the key
     with sessions() as session, session.begin():
-        laatste = audit.append(session, actor="iemand", action="zonder_sleutel").seq
+        audit.append(session, actor="iemand", action="zonder_sleutel")
+        kop = audit.head(session)
+        assert kop is not None
+        laatste = kop.seq
     uitslag = verify(key=SLEUTEL)
     assert uitslag.code == 1
     assert f"audit trail gebroken bij event {laatste}: geen mac" in uitslag.err
