@@ -178,8 +178,21 @@ def cmd_retour(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser(*, alleen_kern: bool = False) -> argparse.ArgumentParser:
-    """The whole command line; `alleen_kern`: only the commands in KERNCOMMANDOS (see there)."""
+# The parts that add commands of their own, in the order `--help` lists them: (module, may be absent in a trimmed
+# install). Adding a part imports its module, and some import much (pydantic-settings, httpx for the demo).
+DELEN: tuple[tuple[str, bool], ...] = (
+    ("gateway.store.cli_commands", False),
+    ("gateway.serve", False),
+    ("gateway.validation.cli_commands", False),  # issue 15: installed profiles
+    ("gateway.transport.cli_commands", True),
+    ("gateway.admin.cli_commands", True),
+)
+
+
+def build_parser(*, alleen_kern: bool = False, commando: str | None = None) -> argparse.ArgumentParser:
+    """The command line. `alleen_kern`: only the commands in KERNCOMMANDOS (see there). `commando`: the parts are
+    added in turn until one brings that command, so `keys list` does not import the demo's HTTP client; a command
+    no part brings (or none given, or --help) gets them all, and with them argparse's list of choices."""
     parser = argparse.ArgumentParser(prog="iwmo-gateway", description="iWmo 3.2 berichtenverkeer-gateway")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="valideer iWmo-berichten (XSD en regels)")
@@ -203,24 +216,19 @@ def build_parser(*, alleen_kern: bool = False) -> argparse.ArgumentParser:
     if alleen_kern:
         return parser
 
-    from gateway.serve import register as register_serve
-    from gateway.store.cli_commands import register as register_store
-
-    register_store(sub)
-    register_serve(sub)
-    from gateway.validation.cli_commands import register as register_profielen  # issue 15: installed profiles
-    register_profielen(sub)
-    _register_optional(sub, "gateway.transport.cli_commands")
-    _register_optional(sub, "gateway.admin.cli_commands")
+    for module, optioneel in DELEN:
+        _register(sub, module, optioneel=optioneel)
+        if commando in sub.choices:
+            break
     return parser
 
 
-def _register_optional(sub: Any, module: str) -> None:
-    """Subcommands of parts that may be absent in a trimmed install (transport, admin)."""
+def _register(sub: Any, module: str, *, optioneel: bool) -> None:
+    """The subcommands of one part; an optional part (transport, admin) may be absent in a trimmed install."""
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name is None or not module.startswith(exc.name):
+        if not optioneel or exc.name is None or not module.startswith(exc.name):
             raise
         return
     mod.register(sub)
@@ -243,7 +251,8 @@ def _instellingen_geweigerd(exc: Exception) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argumenten = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(alleen_kern=bool(argumenten) and argumenten[0] in KERNCOMMANDOS)
+    eerste = argumenten[0] if argumenten else None
+    parser = build_parser(alleen_kern=eerste in KERNCOMMANDOS, commando=eerste)
     args = parser.parse_args(argumenten)
     try:
         code = int(args.func(args))

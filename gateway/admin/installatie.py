@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from gateway.admin import inlogrem, koppen, sessie
 from gateway.admin.herverwerking import router as herverwerking_router
 from gateway.admin.routes import HIER, Console, NietIngelogd, Verboden, _console, _fout, router
+from gateway.api.routers import neem_op
 from gateway.store.db import make_session_factory
 
 
@@ -39,6 +40,6 @@ def install(app: FastAPI) -> None:
         b = sessie.lees_cookie(_console(request).secret, request.cookies.get(sessie.COOKIE))
         return _fout(request, b, 403, exc.melding)
 
-    app.include_router(router)
-    app.include_router(herverwerking_router)  # replay by filter (issue 14)
+    neem_op(app, router)  # not app.include_router: that builds every route again (see routers.neem_op)
+    neem_op(app, herverwerking_router)  # replay by filter (issue 14)
     app.mount("/admin/static", StaticFiles(directory=str(HIER / "static")), name="admin-static")

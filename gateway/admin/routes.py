@@ -9,15 +9,15 @@ key prefix (`inlogrem`); every console response carries the security headers of 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi import Path as Padwaarde
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,14 +50,26 @@ from gateway.store.models import ApiKey, Bericht, utcnow
 from gateway.transport import watchdog
 from gateway.transport.routing import RouteringFout, Routeringstabel, laad
 
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 HIER = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HIER / "templates"))
-templates.env.globals.update(masker=masker, betekenis=betekenis, omschrijving=detail.omschrijving)
-templates.env.filters["euro"] = lambda cent: "" if cent is None else f"€ {cent / 100:,.2f}".replace(",", "X") \
-    .replace(".", ",").replace("X", ".")
-templates.env.filters["tijd"] = lambda t: "" if t is None else t.strftime("%d-%m-%Y %H:%M:%S")
-templates.env.filters["status"] = woorden.status
-templates.env.filters["waarde"] = woorden.waarde
+
+
+@functools.cache
+def _templates() -> Jinja2Templates:
+    """The page templates, set up with the first page (Jinja2 compiles each template on first use anyway): a
+    `serve` whose console is never opened does not import Jinja2."""
+    from fastapi.templating import Jinja2Templates
+
+    templates = Jinja2Templates(directory=str(HIER / "templates"))
+    templates.env.globals.update(masker=masker, betekenis=betekenis, omschrijving=detail.omschrijving)
+    templates.env.filters["euro"] = lambda cent: "" if cent is None else f"€ {cent / 100:,.2f}".replace(",", "X") \
+        .replace(".", ",").replace("X", ".")
+    templates.env.filters["tijd"] = lambda t: "" if t is None else t.strftime("%d-%m-%Y %H:%M:%S")
+    templates.env.filters["status"] = woorden.status
+    templates.env.filters["waarde"] = woorden.waarde
+    return templates
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -140,7 +152,7 @@ def _pagina(request: Request, naam: str, context: dict[str, Any], *, status_code
             aanbieders = partners.aanbiedernamen(s)
     context = {"beheerder": b, "csrf": sessie.csrf_token(console.secret, b.sessie_id) if b else "",
                "pad": request.url.path, "partner": lambda code: partners.label(code, aanbieders), **context}
-    return templates.TemplateResponse(request, naam, context, status_code=status_code,
+    return _templates().TemplateResponse(request, naam, context, status_code=status_code,
                                       headers={"Cache-Control": "no-store"})
 
 

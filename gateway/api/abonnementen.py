@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from gateway.api.deps import principal, service
+from gateway.api.deps import principal, service_van
 from gateway.api.problems import ProblemError, problem_responses
 from gateway.gebeurtenissen.vastleggen import Type
 from gateway.identiteit import Principal
@@ -78,7 +78,7 @@ class WebhookAfleveringUit(BaseModel):
 
 
 def _sessions(request: Request) -> sessionmaker[Session]:
-    return service(request).sessions
+    return service_van(request).sessions
 
 
 def _settings(request: Request) -> Settings:

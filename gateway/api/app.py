@@ -24,7 +24,8 @@ from gateway.api.herverwerkingen import router as herverwerkingen_router
 from gateway.api.models import Gezondheid
 from gateway.api.observability import Metrics, RequestLog
 from gateway.api.profielen import router as profielen_router
-from gateway.api.routes import router
+from gateway.api.routers import neem_op
+from gateway.api.routes import met_json_voorbeeld, router
 from gateway.api.service import GatewayService
 from gateway.ingest.ontvang import Ontvanger
 from gateway.ingest.schrijver import Schrijver
@@ -78,13 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NoStore)
     docs.install(app)
     problems.install(app)
-    app.include_router(router)
-    app.include_router(declaraties_router)
-    app.include_router(achterstallig_router)
-    app.include_router(abonnementen_router)  # webhooks and the event stream (issue 14)
-    app.include_router(herverwerkingen_router)  # replay by filter (issue 14)
-    app.include_router(profielen_router)  # installed profiles (issue 15)
-    app.include_router(dvs_router)  # drop-in for the Zorginstituut's DVS: /validatie, /status (issue 15)
+    neem_op(app, router)  # not app.include_router: that builds every route again (see routers.neem_op)
+    neem_op(app, declaraties_router)
+    neem_op(app, achterstallig_router)
+    neem_op(app, abonnementen_router)  # webhooks and the event stream (issue 14)
+    neem_op(app, herverwerkingen_router)  # replay by filter (issue 14)
+    neem_op(app, profielen_router)  # installed profiles (issue 15)
+    neem_op(app, dvs_router)  # drop-in for the Zorginstituut's DVS: /validatie, /status (issue 15)
 
     # /health and /ready answer in one shape and one vocabulary (models.Gezondheid): a status, and per part
     # checked what was found.
@@ -211,6 +212,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.update(body.pop("$defs", {}))
     components["JsonBericht"] = body
     components.update(problems.problem_schemas())
+    met_json_voorbeeld(schema)
     _validation_errors_as_problems(schema)
     docs.met_adr_afspraken(schema)
     app.openapi_schema = schema

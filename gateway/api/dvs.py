@@ -183,7 +183,7 @@ def beoordeel(body: bytes | Ingekort, pin: Sequence[Profiel] | None, max_bytes: 
 
 # -- HTTP -----------------------------------------------------------------------------------------------------
 
-def dvs_aanroeper(
+async def dvs_aanroeper(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_schema)],
     header: Annotated[str | None, Depends(sleutel_header)],
@@ -195,7 +195,7 @@ def dvs_aanroeper(
     peer = request.client.host if request.client else None
     if settings.dvs_zonder_sleutel and not (bearer or header) and is_loopback(peer):
         return None
-    return principal(request, bearer, header)
+    return await principal(request, bearer, header)
 
 
 def _json(status: int, model: BaseModel, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import principal, service
+from gateway.api.deps import principal, service_van
 from gateway.api.problems import ProblemError, problem_responses
 from gateway.herverwerking import plan, uitvoering
 from gateway.herverwerking.selectie import OngeldigeSelectie, Selectie, lees
@@ -133,7 +133,7 @@ def _voortgang(v: uitvoering.Voortgang) -> VoortgangUit:
 
 
 def _sessions(request: Request):  # type: ignore[no-untyped-def]
-    return service(request).sessions
+    return service_van(request).sessions
 
 
 @router.post("/herverwerkingen/proef", response_model=ProefUit, responses=problem_responses(422),

@@ -68,11 +68,21 @@ _BODY = {
         "content": {
             "application/xml": {"schema": {"type": "string", "format": "binary"},
                                 "example": voorbeelden.WMO315_XML},
-            "application/json": {"schema": {"$ref": "#/components/schemas/JsonBericht"},
-                                 "example": voorbeelden.wmo315_json()},
+            # Its example is added with the document (met_json_voorbeeld): it is the WMO315 decoded by xmlschema,
+            # which a process start should not load and compile for a document that may never be asked for.
+            "application/json": {"schema": {"$ref": "#/components/schemas/JsonBericht"}},
         },
     }
 }
+
+
+def met_json_voorbeeld(document: dict[str, Any]) -> None:
+    """Give the JSON body of every operation that takes a message (_BODY) its example: the WMO315 as JSON."""
+    for route in router.routes:
+        if getattr(route, "openapi_extra", None) is _BODY:
+            for methode in route.methods:  # type: ignore[attr-defined]
+                operatie = document["paths"][route.path][methode.lower()]  # type: ignore[attr-defined]
+                operatie["requestBody"]["content"]["application/json"]["example"] = voorbeelden.wmo315_json()
 
 
 async def _bericht(request: Request, svc: GatewayService) -> bytes | invoer.Ingekort:

@@ -70,6 +70,10 @@ class GatewayService:
     def authenticate(self, key: str) -> Principal | None:
         return self._sleutels.authenticate(key)
 
+    def onthouden(self, key: str) -> Principal | None:
+        """The caller of a key checked a moment ago, without the database (None: ask `authenticate`)."""
+        return self._sleutels.onthouden(key)
+
     # -- submitting -----------------------------------------------------------------------------
     def xml_from_json(self, document: dict[str, Any]) -> bytes:
         from gateway.messages.modellen import JSON_BERICHTEN

@@ -1,10 +1,12 @@
 """Messages as JSON: decode any iWmo message to a dict and build a heenbericht from one.
 
 xmlschema does the work in both directions against our own XSDs (one compiled schema per message type,
-built on first use). The JSON shape uses the standard's element names without namespace prefixes; a
-repeating element is a list. Building is followed by our regular XSD validation, so an invalid JSON
-document is refused with XSD findings and never turns into an invalid XML message. Characters XML cannot
-carry (control characters, U+FFFE, U+FFFF, lone surrogates) are refused before building, with their location.
+built on first use; xmlschema itself is imported then too, as only the JSON routes and a message's JSON view
+need it and importing it cost every process start about a quarter of a second). The JSON shape uses the
+standard's element names without namespace prefixes; a repeating element is a list. Building is followed by
+our regular XSD validation, so an invalid JSON document is refused with XSD findings and never turns into an
+invalid XML message. Characters XML cannot carry (control characters, U+FFFE, U+FFFF, lone surrogates) are
+refused before building, with their location.
 """
 
 from __future__ import annotations
@@ -13,17 +15,23 @@ import copy
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any
-
-import xmlschema
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gateway.standard import catalogue
 from gateway.validation import schemas
 from gateway.validation.findings import TE_GROOT, XML, XSD, Finding
 from gateway.validation.validator import validate
 
+if TYPE_CHECKING:
+    import xmlschema
+
 _lock = threading.Lock()
 _cache: dict[str, xmlschema.XMLSchema] = {}
+# Per schema folder, the first message schema built there. The message schemas of one folder all include its
+# basisschema: the others are built on the first one's components (and its XSD meta-schema) instead of parsing and
+# building all of it again, in a tenth of the time (0.05 s instead of 0.2-0.5 s each).
+_eerste_in_map: dict[Path, xmlschema.XMLSchema] = {}
 _PREFIX_BERICHT = "m"
 # XML 1.0 §2.2 has no place for these: C0 controls but tab, LF and CR; surrogates; U+FFFE and U+FFFF.
 _GEEN_XML_TEKEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -36,7 +44,13 @@ def schema(naam: str) -> xmlschema.XMLSchema:
     with _lock:
         compiled = _cache.get(bericht.naam)
         if compiled is None:
-            compiled = _cache[bericht.naam] = xmlschema.XMLSchema(str(schemas.schema_path(bericht.naam)))
+            import xmlschema
+
+            pad = schemas.schema_path(bericht.naam)
+            eerste = _eerste_in_map.get(pad.parent)
+            compiled = _cache[bericht.naam] = xmlschema.XMLSchema(
+                str(pad), global_maps=eerste.maps if eerste is not None else None)
+            _eerste_in_map.setdefault(pad.parent, compiled)
         return compiled
 
 
@@ -123,6 +137,8 @@ def from_json(naam: str, document: dict[str, Any]) -> bytes:
     onleesbaar = _tekens_zonder_xml(document)
     if onleesbaar:
         raise JsonGeweigerd(onleesbaar)
+    import xmlschema  # loaded by schema() below; bound here for its converter, errors and serialiser
+
     bericht = catalogue.get(naam)
     compiled = schema(bericht.naam)
     ns = _namespaces(bericht)

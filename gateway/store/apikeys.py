@@ -95,15 +95,20 @@ class Sleutelcache:
         self._bekend: dict[str, tuple[float, Principal]] = {}
         self._intrekkingen = _intrekkingen
 
-    def authenticate(self, key: str) -> Principal | None:
-        nu = time.monotonic()
+    def onthouden(self, key: str) -> Principal | None:
+        """The caller of a key checked less than `ttl_s` ago, without touching the database (so an event loop
+        may ask it); None: not known now, ask `authenticate`."""
         with self._slot:
             if self._intrekkingen != _intrekkingen:
                 self._bekend.clear()
                 self._intrekkingen = _intrekkingen
             hit = self._bekend.get(key)
-            if hit is not None and hit[0] > nu:
-                return hit[1]
+            return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def authenticate(self, key: str) -> Principal | None:
+        nu = time.monotonic()
+        if (hit := self.onthouden(key)) is not None:
+            return hit
         with self.sessions() as session:
             found = authenticate(session, key)
         if found is not None:
