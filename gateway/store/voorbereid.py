@@ -12,12 +12,14 @@ row is stored exactly as SQLAlchemy's `insert` would store it, for a third of th
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -38,6 +40,16 @@ def _driver(bron: Session | Connection) -> tuple[Dialect, Any]:
     gevonden = (bron.get_transaction(), conn.dialect, conn.connection.driver_connection)
     bron.info[_DRIVER] = gevonden
     return gevonden[1], gevonden[2]
+
+
+@contextlib.contextmanager
+def _als_sqlalchemy(dialect: Dialect, sql: str, parameters: Any) -> Iterator[None]:
+    """A driver's error as SQLAlchemy would have raised it (IntegrityError, OperationalError, …): callers and the
+    API's 503 for a full disk or a locked store know those, not sqlite3's or psycopg's own classes."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as fout:
+        raise DBAPIError.instance(sql, parameters, fout, dialect.loaded_dbapi.Error, dialect=dialect) from fout
 
 
 class _Plaats:
@@ -85,12 +97,14 @@ class Voorbereid:
         dialect, driver = _driver(bron)
         sql, namen, plaatsen = self._voor(dialect, params)
         waarden = [p.waarde(params) for p in plaatsen]
-        cursor = driver.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, tuple(waarden) if namen is None else dict(zip(namen, waarden, strict=True)))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+        parameters = tuple(waarden) if namen is None else dict(zip(namen, waarden, strict=True))
+        with _als_sqlalchemy(dialect, sql, parameters):
+            cursor = driver.cursor()
+            try:
+                cursor.execute(sql, parameters)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
 
 
 _Verwerker = Callable[[Any], Any] | None
@@ -147,11 +161,13 @@ class Invoegen:
             return
         dialect, driver = _driver(bron)
         ins = self._voor(dialect, tuple(rijen[0]))
-        cursor = driver.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(ins.sql, [ins.parameters(r) for r in rijen])
-        finally:
-            cursor.close()
+        parameters = [ins.parameters(r) for r in rijen]
+        with _als_sqlalchemy(dialect, ins.sql, parameters):
+            cursor = driver.cursor()
+            try:
+                cursor.executemany(ins.sql, parameters)
+            finally:
+                cursor.close()
 
 
 def json_waarde(waarde: Any) -> Any:

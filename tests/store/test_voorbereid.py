@@ -113,3 +113,16 @@ def test_a_session_uses_each_transactions_own_connection(sessions: sessionmaker[
             invoegen.voer_uit(session, [rij("daarna")])
     with sessions() as anders:
         assert [r[0] for r in tel.rijen(anders, partij="0363")] == ["bewaard", "daarna"]
+
+
+def test_a_drivers_error_arrives_as_sqlalchemy_raises_it(sessions: sessionmaker[Session]) -> None:
+    """Callers catch SQLAlchemy's classes (a claim's primary key as the last line of TR056, the API's 503 for a
+    store that cannot write), not sqlite3's or psycopg's own."""
+    from sqlalchemy.exc import IntegrityError
+
+    invoegen = Invoegen(Bericht.__table__)
+    with sessions() as session, session.begin():
+        invoegen.voer_uit(session, [{**_BERICHT, "id": "eenmaal"}])
+    with sessions() as session, session.begin(), pytest.raises(IntegrityError) as fout:
+        invoegen.voer_uit(session, [{**_BERICHT, "id": "eenmaal"}])
+    assert "eenmaal" in str(fout.value.params)
