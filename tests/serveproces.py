@@ -43,10 +43,9 @@ def schone_env(settings: Mapping[str, str]) -> dict[str, str]:
     return env | {"PYTHONPATH": str(REPO)} | dict(settings)
 
 
-def _antwoordt(url: str, client: Callable[[], httpx.Client]) -> bool:
+def _antwoordt(url: str, client: httpx.Client) -> bool:
     try:
-        with client() as c:
-            return c.get(url).status_code == 200
+        return client.get(url).status_code == 200
     except httpx.TransportError:
         return False
 
@@ -75,10 +74,13 @@ def gateway_proces(
     server = Server(f"{scheme}://127.0.0.1:{poort}", poort, proces, log)
     try:
         einde = time.monotonic() + seconden
-        while not _antwoordt(server.base + pad, client):
-            assert proces.poll() is None, f"{' '.join(args)} stopte (exit {proces.returncode}):\n{server.uitvoer()}"
-            assert time.monotonic() < einde, f"{pad} gaf binnen {seconden:.0f} s geen 200:\n{server.uitvoer()}"
-            time.sleep(0.2)
+        # One client for the whole wait: making one costs ~90 ms of CPU (it loads the CA bundle), paid at every
+        # poll it would keep a core half busy while the server starts. Closed before the test runs (see above).
+        with client() as c:
+            while not _antwoordt(server.base + pad, c):
+                assert proces.poll() is None, f"{' '.join(args)} stopte (exit {proces.returncode}):\n{server.uitvoer()}"
+                assert time.monotonic() < einde, f"{pad} gaf binnen {seconden:.0f} s geen 200:\n{server.uitvoer()}"
+                time.sleep(0.2)
         yield server
     finally:
         stop_proces(proces, timeout=30)

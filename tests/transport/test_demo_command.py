@@ -21,7 +21,7 @@ from gateway.standard.codelijsten import WJ001
 from gateway.transport.demo import DEMO_BESLISSING, STAPPEN, retourcodes
 from tests.reference import our_example
 
-pytestmark = pytest.mark.slow(seconden=120)
+pytestmark = pytest.mark.slow(seconden=65)  # two demos: five processes each
 
 STAP = re.compile(r"^\[(\d+)/10\] ((?:WMO|JW)\d{3}) (gemeente|aanbieder) (\d+) -> (gemeente|aanbieder) (\d+): (\w+); "
                   r"((?:WMO|JW)\d{3}) ontvangen \(retourcodes: ([^)]*)\) in ([\d.]+) s$", re.MULTILINE)
