@@ -2,6 +2,9 @@
 
 Routers only translate: authentication is a dependency, the decisions live in Knooppunt, the state in
 HubStore. Every party authenticates with its own bearer token from the hub configuration.
+
+`GET /berichten?wacht_ms=N` is our extension of VECOZO's pull (a long poll, gateway/hub/wachtkamer.py): with
+nothing waiting, the hub holds the request until a message for the caller is stored or N ms passed.
 """
 
 from __future__ import annotations
@@ -20,13 +23,21 @@ from gateway.hub.bezorging import Bezorger
 from gateway.hub.config import HubConfig, Partij
 from gateway.hub.knooppunt import GgkWeigering, Knooppunt, VecozoWeigering
 from gateway.hub.store import HubStore, Info
+from gateway.hub.wachtkamer import Wachtkamer
 from gateway.transport import envelope
+from gateway.transport.vecozo import MAX_WACHT_MS, WACHT_PARAMETER
 
 SOAP_XML = "text/xml; charset=utf-8"
 PROBLEM_JSON = "application/problem+json"
 MAX_LIMIT = 250
 # Room for the multipart framing and the metadata around a payload of the largest allowed size.
 MAX_VERZOEK_BYTES = envelope.MAX_ENVELOP_BYTES + 256 * 1024
+WACHT_UITLEG = (
+    f"Uitbreiding van deze hub (VECOZO kent haar niet): staat er niets klaar, dan houdt de hub het verzoek ten "
+    f"hoogste zoveel milliseconden vast (0 tot en met {MAX_WACHT_MS}) en antwoordt zodra er een bericht voor u is "
+    f"opgeslagen. Zonder deze parameter antwoordt de hub meteen. Per partij worden enkele verzoeken tegelijk "
+    f"vastgehouden; daarboven antwoordt de hub meteen, zoals zonder {WACHT_PARAMETER}."
+)
 
 
 class NietGeautoriseerd(Exception):
@@ -102,6 +113,12 @@ def _partij(request: Request) -> Partij:
 Aangemeld = Annotated[Partij, Depends(_partij)]
 
 
+async def _tot_vertrek(request: Request) -> None:
+    """Returns once the client hung up: the ASGI server then answers receive() with http.disconnect."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 async def _lees_begrensd(request: Request) -> bytes | None:
     stukken: list[bytes] = []
     grootte = 0
@@ -116,7 +133,8 @@ async def _lees_begrensd(request: Request) -> bytes | None:
 def maak_app(config: HubConfig, store: HubStore, *, bezorger: Bezorger | None = None,
              bezorgen: bool = True) -> FastAPI:
     """The hub app; with bezorgen the delivery loop to gemeente endpoints runs while the app runs."""
-    knooppunt = Knooppunt(config, store)
+    wachtkamer = Wachtkamer()
+    knooppunt = Knooppunt(config, store, wachtkamer)
     bezorger = bezorger or Bezorger(store, config)
 
     @asynccontextmanager
@@ -126,6 +144,7 @@ def maak_app(config: HubConfig, store: HubStore, *, bezorger: Bezorger | None = 
         try:
             yield
         finally:
+            wachtkamer.sluit()
             bezorger.stop()
 
     app = FastAPI(title="iwmo-gateway hub (lokaal knooppunt)", lifespan=levensloop,
@@ -134,6 +153,19 @@ def maak_app(config: HubConfig, store: HubStore, *, bezorger: Bezorger | None = 
     app.state.knooppunt = knooppunt
     app.state.store = store
     app.state.bezorger = bezorger
+    app.state.wachtkamer = wachtkamer
+
+    async def klaarstaand(partij: str, limit: int, wacht_s: float, request: Request) -> list[Info]:
+        """The party's oldest waiting messages; with a wait and none there, held until one is stored for it."""
+        if wacht_s <= 0:
+            return await run_in_threadpool(store.wachtrij, partij, limit)
+        with wachtkamer.plek(partij) as plek:  # entered before looking, so a message stored meanwhile wakes it
+            berichten = await run_in_threadpool(store.wachtrij, partij, limit)
+            if berichten or plek is None:
+                return berichten
+            if await plek.wacht(wacht_s, lambda: _tot_vertrek(request)):
+                return []  # the client went away: nobody to answer
+            return await run_in_threadpool(store.wachtrij, partij, limit)
 
     @app.exception_handler(NietGeautoriseerd)
     async def _niet_geautoriseerd(request: Request, exc: NietGeautoriseerd) -> Response:
@@ -186,11 +218,16 @@ def maak_app(config: HubConfig, store: HubStore, *, bezorger: Bezorger | None = 
         return Response(status_code=204)
 
     @app.get("/berichten", tags=["VECOZO"], summary="De oudste klaarstaande berichten (ten hoogste 250)")
-    def lijst(partij: Aangemeld, limit: Annotated[int, Query()] = 100) -> Response:
+    async def lijst(request: Request, partij: Aangemeld, limit: Annotated[int, Query()] = 100,
+                    wacht_ms: Annotated[int | None, Query(alias=WACHT_PARAMETER, description=WACHT_UITLEG)] = None,
+                    ) -> Response:
         if not 1 <= limit <= MAX_LIMIT:
             return probleem(400, "HTTP400", f"limit {limit} ligt niet tussen 1 en {MAX_LIMIT}. Haal op in delen.")
-        berichten = [_bericht_json(i) for i in store.wachtrij(partij.code, limit)]
-        return JSONResponse({"berichten": berichten})
+        if wacht_ms is not None and not 0 <= wacht_ms <= MAX_WACHT_MS:
+            return probleem(400, "HTTP400", f"{WACHT_PARAMETER} {wacht_ms} ligt niet tussen 0 en {MAX_WACHT_MS}. "
+                                            "Wacht korter en vraag daarna opnieuw.")
+        berichten = await klaarstaand(partij.code, limit, (wacht_ms or 0) / 1000, request)
+        return JSONResponse({"berichten": [_bericht_json(i) for i in berichten]})
 
     @app.get("/berichten/{traceer_id}/payload", tags=["VECOZO"], response_class=Response,
              summary="De payload van een klaarstaand bericht")
@@ -214,9 +251,10 @@ def maak_app(config: HubConfig, store: HubStore, *, bezorger: Bezorger | None = 
             return probleem(404, "HTTP404", f"Geen bericht {traceerId} van of voor {partij.code}.")
         return JSONResponse(gevonden)
 
-    @app.get("/health", tags=["beheer"], summary="Leeft de hub, en hoeveel berichten staan in welke status")
+    @app.get("/health", tags=["beheer"], summary="Leeft de hub, hoeveel berichten staan in welke status, en "
+                                                 "hoeveel ophaalverzoeken per partij wachten (wacht_ms)")
     def health() -> dict[str, object]:
-        return {"status": "ok", "berichten": store.tellingen()}
+        return {"status": "ok", "berichten": store.tellingen(), "wachtend_ophalen": wachtkamer.tellingen()}
 
     return app
 

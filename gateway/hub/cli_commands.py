@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
+from types import FrameType
+from typing import Any
 
 STANDAARD_CONFIG = "config/hub.toml"
 STANDAARD_DATABASE = "sqlite:///var/hub.db"
 STANDAARD_POORT = 8700
 
 
-def cmd_hub(args: argparse.Namespace) -> int:
+def _server(app: Any, **opties: Any) -> Any:
+    """uvicorn's server, which on SIGTERM/SIGINT first answers the held pulls (GET /berichten?wacht_ms): uvicorn
+    lets running requests finish before it stops, and a held one would keep it waiting for its whole wait."""
     import uvicorn
 
+    class Hubserver(uvicorn.Server):
+        loop: asyncio.AbstractEventLoop | None = None
+
+        async def serve(self, sockets: Any = None) -> None:
+            self.loop = asyncio.get_running_loop()
+            await super().serve(sockets)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.loop is not None:  # a signal handler: hand the work to the loop instead of taking locks here
+                self.loop.call_soon_threadsafe(app.state.wachtkamer.sluit)
+            super().handle_exit(sig, frame)
+
+    return Hubserver(uvicorn.Config(app, **opties))
+
+
+def cmd_hub(args: argparse.Namespace) -> int:
     from gateway.hub.app import maak_app
     from gateway.hub.config import HubConfigFout, laad
     from gateway.hub.store import HubStore
@@ -29,7 +50,7 @@ def cmd_hub(args: argparse.Namespace) -> int:
         gemeenten = sum(1 for p in config.partijen.values() if p.soort == "gemeente")
         print(f"hub op http://{args.host}:{args.port}: {gemeenten} gemeente(n), "
               f"{len(config.partijen) - gemeenten} aanbieder(s); database {args.database_url}", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        _server(app, host=args.host, port=args.port, log_level=args.log_level).run()
     finally:
         store.close()
     return 0

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from gateway.hub.config import AANBIEDER, GEMEENTE, HubConfig, Partij
 from gateway.hub.routing import Route, Weigering, route
-from gateway.hub.store import Duplicaat, HubStore, Kanaal, NieuwBericht
+from gateway.hub.store import Aanname, Duplicaat, HubStore, Kanaal, NieuwBericht
+from gateway.hub.wachtkamer import Wachtkamer
 from gateway.standard import catalogue
 from gateway.transport import envelope
 from gateway.validation.findings import XML
@@ -83,9 +84,18 @@ def schemacontrole(payload: bytes, functie: str) -> Schemafout | None:
 
 
 class Knooppunt:
-    def __init__(self, config: HubConfig, store: HubStore):
+    def __init__(self, config: HubConfig, store: HubStore, wachtkamer: Wachtkamer | None = None):
         self.config = config
         self.store = store
+        self.wachtkamer = wachtkamer or Wachtkamer()
+
+    def _bewaar(self, nieuw: NieuwBericht) -> Aanname:
+        """Commit the envelope; a new one for a pulling party wakes its held pulls (only once it is committed, so
+        the pull that wakes finds it)."""
+        aanname = self.store.neem_aan(nieuw)
+        if aanname.nieuw and nieuw.kanaal is Kanaal.PULL:
+            self.wachtkamer.meld(nieuw.ontvanger)
+        return aanname
 
     # --- gemeente side: StUF-GGk -----------------------------------------------------------------
 
@@ -131,7 +141,7 @@ class Knooppunt:
             envelop=None if r.geadresseerde.pull else data,
         )
         try:
-            aanname = self.store.neem_aan(nieuw)
+            aanname = self._bewaar(nieuw)
         except Duplicaat:
             raise self._ggk_weiger(partij, e, "IB016", f"Referentienummer {e.referentienummer} is door {e.zender} al "
                                                        "gebruikt voor een ander bericht. Maak een nieuw UUID v4.") from None
@@ -202,7 +212,7 @@ class Knooppunt:
             kanaal=Kanaal.PULL if r.geadresseerde.pull else Kanaal.PUSH, payload=payload, envelop=envelop,
         )
         try:
-            aanname = self.store.neem_aan(nieuw)
+            aanname = self._bewaar(nieuw)
         except Duplicaat:
             raise self._vecozo_weiger(partij, meta, "BRS114", f"TraceerId {meta.traceer_id} is door {partij.code} al "
                                                               "gebruikt voor een ander bericht. Maak een nieuwe.",

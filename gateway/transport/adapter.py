@@ -27,6 +27,10 @@ _INGEBOUWD = {
     "memory": "gateway.transport.memory:maak",
 }
 
+# The adapters whose `ophalen` also takes `wacht_s`, asking the other side to hold the pull until something arrives
+# (our hub's long poll, gateway/transport/vecozo.py). A route asks for it with `wacht_ms`, only on these.
+WACHTEND_OPHALEN = frozenset({"vecozo"})
+
 
 class Uitkomst(enum.StrEnum):
     OK = "ok"
@@ -117,7 +121,9 @@ class Transport(Protocol):
 
     def verstuur(self, zending: Zending) -> Resultaat: ...
 
-    def ophalen(self, limit: int) -> list[Ontvangen]: ...
+    def ophalen(self, limit: int) -> list[Ontvangen]:
+        """The waiting envelopes, at most `limit`. An adapter in WACHTEND_OPHALEN also takes `wacht_s`."""
+        ...
 
     def bevestig(self, id: str) -> None: ...
 

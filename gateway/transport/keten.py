@@ -298,7 +298,7 @@ max_s = {tempo.retry_max_s}
         encoding="utf-8")
     (map / "aanbieder-routes.toml").write_text(
         f'[[route]]\nnaar = ["*"]\nadapter = "vecozo"\nendpoint = "{hub}"\ncredentials = "IWMO_VECOZO_TOKEN"\n'
-        "ophalen = true\n", encoding="utf-8")
+        "ophalen = true\nwacht_ms = 1000\n", encoding="utf-8")
 
 
 def opzetten(map: Path, *, tempo: Tempo = Tempo(), database_urls: dict[str, str] | None = None,

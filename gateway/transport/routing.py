@@ -8,6 +8,9 @@ the catch-all "*" with this type, then "*".
 A route may name freeze windows (`bevriezing`): around a release the hubs refuse traffic, so outgoing messages
 on that route wait in the outbox and leave when the window ends (the outbox defers them without counting an
 attempt).
+
+A pulling route may ask the other side to hold each pull until something arrives (`wacht_ms`, a long poll): only
+our hub supports it (the real VECOZO does not), so it is off unless the route names it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from pathlib import Path
 
 from gateway.standard import catalogue, profielen
 from gateway.standard.gemeenten import bestaat as gemeente_bestaat
-from gateway.transport.adapter import OnbekendeAdapter, Verbinding, fabriek
+from gateway.transport.adapter import WACHTEND_OPHALEN, OnbekendeAdapter, Verbinding, fabriek
+from gateway.transport.vecozo import MAX_WACHT_MS
 
 IEDEREEN = "*"
 _GEMEENTECODE = re.compile(r"\d{4}")
@@ -38,6 +42,7 @@ class Route:
     berichten: frozenset[str] = frozenset()  # empty: every message type
     ophalen: bool = False  # the worker pulls inbound envelopes through this route's transport
     bevriezingen: tuple[tuple[dt.datetime, dt.datetime], ...] = ()  # [van, tot) windows, timezone-aware
+    wacht_ms: int = 0  # > 0: each pull may be held this long by the other side until a message arrives
 
     @property
     def verbinding(self) -> Verbinding:
@@ -85,6 +90,10 @@ class Routeringstabel:
                 if van <= nu < tot and (einde is None or tot > einde):
                     einde = tot
         return einde
+
+    def wachttijd_s(self, verbinding: Verbinding) -> float:
+        """How long a pull over this connection may be held (0: not at all), the longest its routes ask for."""
+        return max((r.wacht_ms for r in self.routes if r.ophalen and r.verbinding == verbinding), default=0) / 1000
 
     def verbindingen_om_op_te_halen(self) -> list[Verbinding]:
         """Each distinct transport to pull from, once."""
@@ -140,6 +149,25 @@ def _bevriezingen(ruw: object, plek: str, problemen: list[str]) -> tuple[tuple[d
     return tuple(vensters)
 
 
+def _wacht_ms(blok: dict[str, object], adapter: object, ophalen: bool, plek: str, problemen: list[str]) -> int:
+    """`wacht_ms = 1000`: hold each pull up to a second at the other side (our hub's long poll)."""
+    if "wacht_ms" not in blok:
+        return 0
+    waarde = blok["wacht_ms"]
+    if not isinstance(waarde, int) or isinstance(waarde, bool) or not 0 <= waarde <= MAX_WACHT_MS:
+        problemen.append(f"{plek}: 'wacht_ms' is een geheel aantal milliseconden van 0 tot en met {MAX_WACHT_MS}, "
+                         f"niet {waarde!r}; bijvoorbeeld wacht_ms = 1000")
+        return 0
+    if not ophalen:
+        problemen.append(f"{plek}: 'wacht_ms' geldt alleen bij ophalen = true; zet ophalen = true of laat wacht_ms weg")
+        return 0
+    if isinstance(adapter, str) and adapter not in WACHTEND_OPHALEN:
+        problemen.append(f"{plek}: 'wacht_ms' kan alleen met adapter {', '.join(sorted(WACHTEND_OPHALEN))} (de hub "
+                         f"houdt het ophalen vast tot er een bericht is); laat wacht_ms weg bij adapter {adapter}")
+        return 0
+    return waarde
+
+
 def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen: bool = False,
              regels: dict[int, int] | None = None) -> Routeringstabel:
     problemen: list[str] = []
@@ -153,7 +181,8 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
         if not isinstance(blok, dict):
             problemen.append(f"{plek}: verwacht een tabel met naar, adapter en endpoint")
             continue
-        onbekend = set(blok) - {"naar", "adapter", "endpoint", "credentials", "berichten", "ophalen", "bevriezing"}
+        onbekend = set(blok) - {"naar", "adapter", "endpoint", "credentials", "berichten", "ophalen", "bevriezing",
+                                "wacht_ms"}
         if onbekend:
             problemen.append(f"{plek}: onbekende sleutel(s) {', '.join(sorted(onbekend))}")
         naar = blok.get("naar")
@@ -197,6 +226,7 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
         ophalen = blok.get("ophalen", False)
         if not isinstance(ophalen, bool):
             problemen.append(f"{plek}: 'ophalen' is true of false")
+        wacht_ms = _wacht_ms(blok, adapter, ophalen is True, plek, problemen)
         for code in naar:
             for b in sorted(namen) or [None]:
                 eerder = gezien.setdefault((str(code), b), i)
@@ -206,7 +236,7 @@ def uit_data(data: dict[str, object], *, bron: str = "routes.toml", eis_geheimen
         if isinstance(adapter, str) and isinstance(endpoint, str):
             routes.append(Route(tuple(str(c) for c in naar), adapter, endpoint.strip(),
                                 credentials if isinstance(credentials, str) else None, frozenset(namen),
-                                bool(ophalen), bevriezingen))
+                                bool(ophalen), bevriezingen, wacht_ms))
     if problemen:
         raise RouteringFout(bron, problemen)
     return Routeringstabel(routes)

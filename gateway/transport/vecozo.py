@@ -1,6 +1,9 @@
 """The aanbieder side: VECOZO-style REST. Push `POST /berichten` (multipart metadata + bericht), pull
 `GET /berichten?limit=N` (oldest first, with payload URL, size and SHA-256), download the payload, and
 `DELETE /berichten/{traceerId}` to confirm receipt, which the worker does only after the message is stored.
+
+Our hub (gateway/hub/) also holds a pull until a message arrives, `GET /berichten?wacht_ms=N` (a long poll); the
+real VECOZO has no such parameter, so the adapter sends it only when its route asks for it (`wacht_ms`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ from gateway.transport.adapter import Ontvangen, Resultaat, TransportFout, Verbi
 log = logging.getLogger("gateway.transport.vecozo")
 
 DUPLICAAT_CODES = frozenset({"BRS114", "IB016", "CC08"})
+
+# The long-poll extension of our hub: the query parameter, and the longest wait the hub holds a pull for.
+WACHT_PARAMETER = "wacht_ms"
+MAX_WACHT_MS = 30_000
+# A held pull may take this much longer than its wait before we give up on it: long enough for the hub to look
+# in its store once more, short enough that stopping the worker waits for little more than the wait itself.
+WACHT_MARGE_S = 2.0
 
 
 def metadata_voor(zending: Zending) -> envelope.VecozoMetadata:
@@ -80,9 +90,10 @@ class VecozoTransport:
             return Resultaat.tijdelijk(f"{type(exc).__name__}: {exc or 'geen verbinding'} ({self.basis})")
         return beoordeel(antwoord.status_code, antwoord.content)
 
-    def _get(self, url: str, **params: Any) -> httpx.Response:
+    def _get(self, url: str, timeout: httpx.Timeout | None = None, **params: Any) -> httpx.Response:
         try:
-            antwoord = self.client.get(url, params=params or None)
+            antwoord = self.client.get(url, params=params or None,
+                                       timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout)
         except httpx.TransportError as exc:
             raise TransportFout(f"{type(exc).__name__} bij {url}: {exc}") from exc
         if antwoord.status_code != 200:
@@ -90,8 +101,18 @@ class VecozoTransport:
             raise TransportFout(f"{url} antwoordde HTTP {antwoord.status_code} {code or ''} {tekst}".strip())
         return antwoord
 
-    def ophalen(self, limit: int) -> list[Ontvangen]:
-        lijst = self._get(f"{self.basis}/berichten", limit=min(limit, 250)).json()
+    def _wachtend(self, wacht_s: float) -> tuple[httpx.Timeout, dict[str, int]]:
+        """The read timeout and parameter of a held pull (the client's other timeouts stay)."""
+        ms = min(round(wacht_s * 1000), MAX_WACHT_MS)
+        t = self.client.timeout
+        return (httpx.Timeout(connect=t.connect, read=ms / 1000 + WACHT_MARGE_S, write=t.write, pool=t.pool),
+                {WACHT_PARAMETER: ms})
+
+    def ophalen(self, limit: int, wacht_s: float = 0.0) -> list[Ontvangen]:
+        """The oldest waiting messages; with `wacht_s` the hub may hold the request until one arrives (only our
+        hub does: give it only when the route asks for it)."""
+        timeout, wacht = self._wachtend(wacht_s) if wacht_s > 0 else (None, {})
+        lijst = self._get(f"{self.basis}/berichten", timeout, limit=min(limit, 250), **wacht).json()
         if isinstance(lijst, dict):  # some servers wrap the list
             lijst = lijst.get("berichten") or lijst.get("items") or []
         gevonden: list[Ontvangen] = []

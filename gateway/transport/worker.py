@@ -3,6 +3,9 @@
 A pulled envelope is acknowledged (DELETE) only after it is committed and its SHA-256 verified; a crash in
 between means it is pulled again and recognised by its envelope id. Several workers may run against one
 PostgreSQL database; on SQLite run one.
+
+Running (`draai`), each connection to pull from has a thread of its own, so a pull the hub holds until a message
+arrives (a route's `wacht_ms`) never keeps the outbox waiting, and what a pull stored is answered at once.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ log = logging.getLogger("gateway.transport.worker")
 
 # VECOZO hands out at most 250 messages per pull.
 MAX_OPHALEN = 250
+# How often an idle sending loop without a database wekker looks whether it was stopped or a pull stored something.
+WEKSTAP_S = 0.05
 
 
 @dataclass
@@ -92,31 +97,41 @@ class Worker:
                 return totaal
 
     def haal_op(self, ronde: Ronde) -> None:
+        """Pull once from every connection, without waiting (a route's wacht_ms holds only `draai`'s pulls)."""
         for verbinding in self.routes.verbindingen_om_op_te_halen():
-            transport = self.transporten(verbinding)
-            try:
+            self.haal_op_bij(verbinding, ronde)
+
+    def haal_op_bij(self, verbinding: Verbinding, ronde: Ronde, wacht_s: float = 0.0) -> None:
+        """One pull from one connection: store each envelope, then acknowledge it. With `wacht_s` the other side
+        may hold the pull until something arrives (only adapters in WACHTEND_OPHALEN; the routing table sees to
+        that)."""
+        transport = self.transporten(verbinding)
+        try:
+            if wacht_s > 0:
+                berichten = transport.ophalen(MAX_OPHALEN, wacht_s=wacht_s)  # type: ignore[call-arg]
+            else:
                 berichten = transport.ophalen(MAX_OPHALEN)
-            except TransportFout as exc:
+        except TransportFout as exc:
+            ronde.fouten += 1
+            log.warning("ophalen bij %s (%s) mislukt: %s", verbinding.endpoint, verbinding.adapter, exc)
+            return
+        for o in berichten:
+            ronde.opgehaald += 1
+            try:
+                aankomst = self.inbox.ontvang(o, adapter=verbinding.adapter)
+            except ControlesomFout as exc:
                 ronde.fouten += 1
-                log.warning("ophalen bij %s (%s) mislukt: %s", verbinding.endpoint, verbinding.adapter, exc)
+                log.error("%s", exc)
                 continue
-            for o in berichten:
-                ronde.opgehaald += 1
-                try:
-                    aankomst = self.inbox.ontvang(o, adapter=verbinding.adapter)
-                except ControlesomFout as exc:
-                    ronde.fouten += 1
-                    log.error("%s", exc)
-                    continue
-                try:
-                    transport.bevestig(o.id)
-                    ronde.bevestigd += 1
-                except TransportFout as exc:  # stored already; the next pull finds it again and skips it
-                    ronde.fouten += 1
-                    log.warning("bevestigen van %s bij %s mislukt: %s", o.id, verbinding.endpoint, exc)
-                log.info("ontvangen %s envelop %s: %s%s", aankomst.bericht or "onbekend", o.envelop_id,
-                         aankomst.status, " (duplicaat)" if aankomst.duplicaat else "",
-                         extra={"bericht_id": aankomst.bericht_id})
+            try:
+                transport.bevestig(o.id)
+                ronde.bevestigd += 1
+            except TransportFout as exc:  # stored already; the next pull finds it again and skips it
+                ronde.fouten += 1
+                log.warning("bevestigen van %s bij %s mislukt: %s", o.id, verbinding.endpoint, exc)
+            log.info("ontvangen %s envelop %s: %s%s", aankomst.bericht or "onbekend", o.envelop_id,
+                     aankomst.status, " (duplicaat)" if aankomst.duplicaat else "",
+                     extra={"bericht_id": aankomst.bericht_id})
 
     def ronde(self, *, ophalen: bool = True) -> Ronde:
         r = Ronde()
@@ -130,27 +145,76 @@ class Worker:
 
     def draai(self, stop: threading.Event, *, interval: float, ophalen: bool = True,
               wekker: Wekker | None = None) -> None:
-        """Rounds until `stop`. Between idle rounds wait for the database to change (something queued: sent
-        within milliseconds) or for `interval`; the hubs are asked for new messages once per interval, not on
-        every wake-up."""
-        volgende_ophaling = 0.0
-        while not stop.is_set():
-            nu = time.monotonic()
-            haal_op = ophalen and nu >= volgende_ophaling
-            try:
-                r = self.ronde(ophalen=haal_op)
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the worker; try again next round
-                log.exception("ronde van de worker mislukt")
-                r = Ronde()
-            if haal_op:
-                # A full pull means more is waiting at the hub: ask again at once.
-                volgende_ophaling = nu if r.opgehaald >= MAX_OPHALEN else nu + interval
-            if r.verzonden == 0 and r.opgehaald == 0 and r.herverwerkt == 0:
-                wacht = interval if not ophalen else max(0.0, min(interval, volgende_ophaling - time.monotonic()))
+        """Send rounds until `stop`. Between idle rounds wait for the database to change (something queued: sent
+        within milliseconds), for a pull to store something, or for `interval`. With `ophalen`, every connection
+        to pull from gets a thread of its own for as long as this runs (`_haal_op_lus`): a held pull never keeps
+        the outbox waiting. Returns once those threads ended too: a held pull ends within its wait (and margin)."""
+        opgehaald = threading.Event()
+        verbindingen = self.routes.verbindingen_om_op_te_halen() if ophalen else []
+        ophalers = [threading.Thread(target=self._haal_op_lus, args=(stop, v, interval, opgehaald),
+                                     name=f"ophalen-{i}-{v.adapter}", daemon=True)
+                    for i, v in enumerate(verbindingen)]
+        for t in ophalers:
+            t.start()
+        try:
+            while not stop.is_set():
+                try:
+                    r = self.ronde(ophalen=False)
+                except Exception:  # noqa: BLE001 - a database hiccup must not end the worker; try again next round
+                    log.exception("ronde van de worker mislukt")
+                    r = Ronde()
+                if r.verzonden or r.herverwerkt or opgehaald.is_set():
+                    opgehaald.clear()  # the next round sends what was stored (its retourberichten) at once
+                    continue
                 if wekker is None:
-                    stop.wait(wacht)
+                    _wacht_op(stop, opgehaald, interval)
                 else:
-                    wekker.wacht(stop, wacht)
+                    wekker.wacht(stop, interval)  # storing a pulled message changes the database: it wakes too
+        finally:
+            for t in ophalers:
+                t.join()
+
+    def _haal_op_lus(self, stop: threading.Event, verbinding: Verbinding, interval: float,
+                     opgehaald: threading.Event) -> None:
+        """Pull from one connection until `stop`: held pulls back to back where the route asks for them
+        (`wacht_ms`), otherwise once per interval; see `pauze_na_ophalen`."""
+        wacht_s = self.routes.wachttijd_s(verbinding)
+        while not stop.is_set():
+            begin = time.monotonic()
+            r = Ronde()
+            try:
+                self.haal_op_bij(verbinding, r, wacht_s)
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the pulling; try again after a pause
+                log.exception("ophalen bij %s (%s) mislukt", verbinding.endpoint, verbinding.adapter)
+                r.fouten += 1
+            if r.opgehaald:
+                opgehaald.set()
+            stop.wait(pauze_na_ophalen(r, wacht_s=wacht_s, duur_s=time.monotonic() - begin, interval=interval))
 
     def close(self) -> None:
         self.transporten.close()
+
+
+def pauze_na_ophalen(r: Ronde, *, wacht_s: float, duur_s: float, interval: float) -> float:
+    """How long to wait before the next pull over a connection.
+
+    A full pull means more is waiting: at once. A held pull (wacht_s > 0) that went well is followed by the next
+    one at once, because the hub's holding is the wait; but not after a failure (a message whose checksum fails
+    would come back at once, forever) nor after an empty answer well within the wait: that hub does not hold
+    pulls (VECOZO itself, or its room for held pulls is full), so it is asked once per interval, as without one.
+    """
+    if r.opgehaald >= MAX_OPHALEN:
+        return 0.0
+    if wacht_s > 0 and not r.fouten and (r.opgehaald or duur_s >= wacht_s / 2):
+        return 0.0
+    return interval
+
+
+def _wacht_op(stop: threading.Event, opgehaald: threading.Event, seconden: float) -> None:
+    """Until `stop`, a pull stored something, or `seconden` passed (without a database wekker)."""
+    einde = time.monotonic() + seconden
+    while not stop.is_set() and not opgehaald.is_set():
+        rest = einde - time.monotonic()
+        if rest <= 0:
+            return
+        opgehaald.wait(min(rest, WEKSTAP_S))

@@ -218,3 +218,22 @@ def test_the_gateways_own_adapters_speak_to_the_hub(
     finally:
         g.close()
         v.close()
+
+
+def test_stopping_the_hub_answers_a_held_pull_at_once(opstelling: tuple[Hubproces, Gemeenteserver]) -> None:
+    """uvicorn lets running requests finish before it stops; a pull held for 20 s must not keep it that long."""
+    hub, _ = opstelling
+    uitslag: dict[str, int] = {}
+
+    def vraag() -> None:
+        with httpx.Client(base_url=hub.url, timeout=30) as http:
+            uitslag["status"] = http.get("/berichten", params={"wacht_ms": 20_000},
+                                         headers=auth(AANBIEDER)).status_code
+
+    t = threading.Thread(target=vraag, daemon=True)
+    t.start()
+    _wacht(lambda: httpx.get(f"{hub.url}/health", timeout=1).json()["wachtend_ophalen"] == {AANBIEDER: 1})
+    begin = time.monotonic()
+    hub.stop()
+    t.join(10)
+    assert uitslag == {"status": 200} and time.monotonic() - begin < 10

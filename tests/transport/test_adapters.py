@@ -3,18 +3,22 @@ the filesystem adapter to real directories."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from gateway.transport import envelope
-from gateway.transport.adapter import Uitkomst, Verbinding, Zending, beschikbaar, maak
+from gateway.transport.adapter import TransportFout, Uitkomst, Verbinding, Zending, beschikbaar, maak
 from gateway.transport.filesystem import FilesystemTransport
 from gateway.transport.ggk import GgkTransport
-from gateway.transport.vecozo import VecozoTransport
+from gateway.transport.vecozo import WACHT_MARGE_S, VecozoTransport
 from tests.transport.helpers import AANBIEDER, GEMEENTE, variant
 from tests.transport.servers import HubDubbel, draai, vrije_poort
 
@@ -170,3 +174,29 @@ def test_filesystem_writes_whole_files_and_hands_in_files_over_until_acknowledge
     assert t.ophalen(10) == [] and (tmp_path / "in" / "verwerkt" / "bericht-1.xml").exists()
     t.bevestig("../../uit/" + o.id)  # cannot reach outside the inbox
     assert (tmp_path / "uit" / f"{z.envelop_id}.xml").exists()
+
+
+def test_vecozo_asks_the_hub_to_hold_a_pull_only_when_told_and_gives_up_shortly_after_the_wait() -> None:
+    """The real VECOZO has no wacht_ms: a plain pull sends none. A held pull whose hub does not answer ends a
+    short margin after its wait, not after the connection's 30 s timeout (stopping the worker waits for it)."""
+    gevraagd: list[dict[str, str]] = []
+    app = FastAPI()
+
+    @app.get("/berichten")
+    async def lijst(request: Request) -> JSONResponse:
+        gevraagd.append(dict(request.query_params))
+        if "wacht_ms" in request.query_params:
+            await asyncio.sleep(10)  # a hub that never answers in time
+        return JSONResponse({"berichten": []})
+
+    with draai(app) as base:
+        t = VecozoTransport(Verbinding("vecozo", base, timeout=30))
+        try:
+            assert t.ophalen(250) == []
+            begin = time.monotonic()
+            with pytest.raises(TransportFout):
+                t.ophalen(250, wacht_s=0.3)
+            assert time.monotonic() - begin < 0.3 + WACHT_MARGE_S + 1.5
+        finally:
+            t.close()
+    assert gevraagd == [{"limit": "250"}, {"limit": "250", "wacht_ms": "300"}]

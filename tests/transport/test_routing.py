@@ -119,3 +119,28 @@ def test_a_broken_routing_table_stops_serve_and_worker_with_one_line_and_exit_co
     for stuk in moet:
         assert stuk in regel, regel
     assert not (tmp_path / "g.db").exists()  # refused before anything was written
+
+
+def test_a_pulling_vecozo_route_may_ask_for_held_pulls() -> None:
+    tabel = _tabel({"naar": ["*"], "adapter": "vecozo", "endpoint": "http://hub", "ophalen": True, "wacht_ms": 1000},
+                   {"naar": ["0599"], "adapter": "ggk", "endpoint": "http://ggk/ggk"})
+    [verbinding] = tabel.verbindingen_om_op_te_halen()
+    assert tabel.voor("12345678").wacht_ms == 1000  # type: ignore[union-attr]
+    assert tabel.wachttijd_s(verbinding) == 1.0
+    zonder = _tabel({"naar": ["*"], "adapter": "vecozo", "endpoint": "http://hub", "ophalen": True})
+    assert zonder.wachttijd_s(zonder.verbindingen_om_op_te_halen()[0]) == 0  # off unless asked: VECOZO has none
+
+
+@pytest.mark.parametrize(("blok", "verwacht"), [
+    ({"wacht_ms": "1000"}, "geheel aantal milliseconden van 0 tot en met 30000"),
+    ({"wacht_ms": -1}, "niet -1"),
+    ({"wacht_ms": 30_001}, "niet 30001"),
+    ({"wacht_ms": True}, "niet True"),
+    ({"wacht_ms": 1.5}, "niet 1.5"),
+    ({"wacht_ms": 1000, "ophalen": False}, "alleen bij ophalen = true"),
+    ({"wacht_ms": 1000, "adapter": "filesystem", "endpoint": "/tmp/x"}, "alleen met adapter vecozo"),
+])
+def test_a_wrong_wait_is_refused_naming_the_option_and_the_fix(blok: dict[str, object], verwacht: str) -> None:
+    route = {"naar": ["*"], "adapter": "vecozo", "endpoint": "http://hub", "ophalen": True} | blok
+    [fout] = _fouten(route)
+    assert fout.startswith("[[route]] nr. 1") and "'wacht_ms'" in fout and verwacht in fout

@@ -18,6 +18,7 @@ from gateway.api.app import create_app
 from gateway.settings import InboundPartner, Settings
 from gateway.store.db import make_engine, make_session_factory, upgrade_to_head
 from gateway.store.models import Aflevering, Bericht, Ontvangst
+from gateway.transport import envelope
 from gateway.transport.adapter import TransportFout
 from gateway.transport.memory import MemoryTransport
 from gateway.transport.outbox import plan
@@ -191,3 +192,118 @@ def test_receiving_the_same_envelope_concurrently_on_postgresql_stores_it_once(p
     assert len({u.bericht_id for u in uitkomsten}) == 1 and sum(not u.duplicaat for u in uitkomsten) == 1
     assert _tel(sessions, Bericht.berichttype == "WMO301") == 1
     engine.dispose()
+
+
+# --- held pulls (a route's wacht_ms, our hub's long poll) -------------------------------------------------------
+
+def _hub_bericht(store, functie: str, zender: str) -> int:  # type: ignore[no-untyped-def]
+    from gateway.hub.store import HubBericht
+
+    with store.sessions() as session:
+        return session.scalar(select(func.count()).select_from(HubBericht).where(
+            HubBericht.functie == functie, HubBericht.zender == zender))
+
+
+def _tot(voorwaarde, seconden: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    einde = time.monotonic() + seconden
+    while not voorwaarde():
+        assert time.monotonic() < einde, f"niet binnen {seconden} s (het interval is 30 s)"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def echte_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Our hub over real HTTP (no deliveries to the gemeente: what the aanbieder sends stays in its store)."""
+    from gateway.hub.app import maak_app
+    from gateway.hub.config import uit_dict
+    from gateway.hub.store import HubStore
+    from tests.hub.conftest import TOKENS, config_dict
+
+    monkeypatch.setenv("IWMO_TEST_HUB_AANBIEDER", TOKENS[AANBIEDER])
+    store = HubStore(f"sqlite:///{tmp_path / 'hub.db'}")
+    app = maak_app(uit_dict(config_dict()), store, bezorgen=False)
+    with draai(app) as base:
+        yield app, store, base
+    store.close()
+
+
+def _lang_route(base: str, wacht_ms: int):  # type: ignore[no-untyped-def]
+    return uit_data({"route": [{"naar": ["*"], "adapter": "vecozo", "endpoint": base, "ophalen": True,
+                                "credentials": "IWMO_TEST_HUB_AANBIEDER", "wacht_ms": wacht_ms}]})
+
+
+def test_a_held_pull_brings_a_message_in_at_once_while_the_outbox_keeps_sending(tmp_path: Path, echte_hub) -> None:  # type: ignore[no-untyped-def]
+    """Interval 30 s: without held pulls the worker asks once at its start and then not for 30 s. With wacht_ms the
+    hub answers as soon as the gemeente's Di01 is stored, and while the next pull is held a message queued in the
+    outbox still leaves at once."""
+    import threading
+
+    import httpx
+
+    from gateway.store.wekker import wekker_voor
+    from tests.hub.conftest import auth, payload_voor
+
+    app, hub_store, base = echte_hub
+    url, sessions = _db(tmp_path, "aanbieder")
+    routes = _lang_route(base, 20_000)
+    worker = Worker(sessions, routes, settings=Settings(database_url=url, identiteit=[AANBIEDER]))
+    wekker = wekker_voor(make_engine(url))
+    stop = threading.Event()
+    draad = threading.Thread(target=worker.draai, args=(stop,), kwargs={"interval": 30.0, "wekker": wekker})
+    draad.start()
+    try:
+        kamer = app.state.wachtkamer
+        _tot(lambda: kamer.aantal(AANBIEDER) == 1)  # the worker's pull is held at the hub
+        data, _ = envelope.heenbericht(payload_voor("WMO301", ontvanger=AANBIEDER), zender=GEMEENTE,
+                                       ontvanger=AANBIEDER, functie="WMO301")
+        assert httpx.post(f"{base}/ggk", content=data, headers=auth(GEMEENTE)).status_code == 200
+        _tot(lambda: _tel(sessions, Bericht.berichttype == "WMO301") == 1)
+        _tot(lambda: _hub_bericht(hub_store, "WMO302", AANBIEDER) == 1)  # its retourbericht went back
+        _tot(lambda: kamer.aantal(AANBIEDER) == 1 and hub_store.wachtrij(AANBIEDER, 10) == [])  # acknowledged, held again
+        verzoek = opgeslagen(sessions, "WMO315", "LANG01")
+        with sessions() as session, session.begin():
+            plan(session, session.get(Bericht, verzoek), routes.voor(GEMEENTE, "WMO315"), actor=AANBIEDER)
+        _tot(lambda: _hub_bericht(hub_store, "WMO315", AANBIEDER) == 1)
+        assert kamer.aantal(AANBIEDER) == 1  # sent while the pull was still held
+    finally:
+        stop.set()
+        app.state.wachtkamer.sluit()  # answers the held pull now instead of after its 20 s
+        draad.join(10)
+        worker.close()
+        wekker.close()
+    assert not draad.is_alive()
+
+
+def test_stopping_the_worker_waits_for_a_held_pull_no_longer_than_its_wait(tmp_path: Path, echte_hub) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    app, _, base = echte_hub
+    url, sessions = _db(tmp_path, "aanbieder")
+    worker = Worker(sessions, _lang_route(base, 1000), settings=Settings(database_url=url, identiteit=[AANBIEDER]))
+    stop = threading.Event()
+    draad = threading.Thread(target=worker.draai, args=(stop,), kwargs={"interval": 30.0})
+    draad.start()
+    _tot(lambda: app.state.wachtkamer.aantal(AANBIEDER) == 1)
+    begin = time.monotonic()
+    stop.set()
+    draad.join(10)
+    worker.close()
+    assert not draad.is_alive() and time.monotonic() - begin < 1 + 2.5
+
+
+@pytest.mark.parametrize(("opgehaald", "fouten", "wacht_s", "duur_s", "pauze"), [
+    (250, 0, 0.0, 0.1, 0.0),  # a full pull: more is waiting, ask again at once (as before)
+    (3, 0, 0.0, 0.1, 30.0),  # no held pulls: once per interval
+    (0, 0, 1.0, 1.0, 0.0),  # held for its whole wait, nothing came: hold the next at once
+    (2, 0, 1.0, 0.01, 0.0),  # woken by messages: ask again at once
+    (0, 0, 1.0, 0.01, 30.0),  # empty at once: that server does not hold pulls (VECOZO, or its room is full)
+    (2, 1, 1.0, 0.01, 30.0),  # a failure (a bad checksum comes back at once): not in a tight loop
+])
+def test_the_pause_after_a_pull(opgehaald: int, fouten: int, wacht_s: float, duur_s: float, pauze: float) -> None:
+    from gateway.transport.worker import Ronde, pauze_na_ophalen
+
+    r = Ronde(opgehaald=opgehaald, fouten=fouten)
+    assert pauze_na_ophalen(r, wacht_s=wacht_s, duur_s=duur_s, interval=30.0) == pauze
