@@ -3,10 +3,6 @@ requests need, and nothing twice. Behaviour, not timing: which modules are loade
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -21,19 +17,10 @@ from gateway.api.herverwerkingen import router as herverwerkingen_router
 from gateway.api.profielen import router as profielen_router
 from gateway.api.routes import router
 from gateway.settings import Settings
-from tests.reference import REPO
+from tests.nieuw_proces import laatste_regel
 
 ROUTERS = (router, declaraties_router, achterstallig_router, abonnementen_router, herverwerkingen_router,
            profielen_router, dvs_router, console_router, console_herverwerking_router)
-
-
-def _in_nieuw_proces(code: str, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IWMO_")}
-    env |= {"PYTHONPATH": str(REPO), "IWMO_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
-                          cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.splitlines()[-1]
 
 
 def test_building_the_app_loads_no_xmlschema_until_a_json_view_or_the_openapi_document_needs_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -42,14 +29,14 @@ def test_building_the_app_loads_no_xmlschema_until_a_json_view_or_the_openapi_do
     code = ("import sys; from gateway.api.app import create_app; app = create_app(); vooraf = 'xmlschema' in "
             "sys.modules; doc = app.openapi(); body = doc['paths']['/api/v1/berichten']['post']['requestBody']; "
             "print(vooraf, 'xmlschema' in sys.modules, body['content']['application/json']['example']['bericht'])")
-    assert _in_nieuw_proces(code, tmp_path) == "False True WMO315"
+    assert laatste_regel(code, tmp_path) == "False True WMO315"
 
 
 def test_the_console_sets_up_its_templates_with_its_first_page_not_at_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code = ("import sys; from fastapi.testclient import TestClient; from gateway.api.app import create_app; "
             "app = create_app(); vooraf = 'jinja2' in sys.modules; pagina = TestClient(app).get('/admin/inloggen'); "
             "print(vooraf, pagina.status_code, 'jinja2' in sys.modules, '<form' in pagina.text)")
-    assert _in_nieuw_proces(code, tmp_path) == "False 200 True True"
+    assert laatste_regel(code, tmp_path) == "False 200 True True"
 
 
 def test_every_route_of_the_api_and_the_console_is_served_as_built_not_built_again_for_the_app(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -76,4 +63,4 @@ def test_the_json_schemas_of_one_folder_are_built_on_one_basisschema_and_decode_
             "terug = json_xml.to_json('WMO305', json_xml.from_json('WMO305', doc))\n"
             "print(s301.maps is s305.maps, jw.maps is s301.maps, terug == doc,\n"
             "      str(doc['Header']['BerichtCode']) == catalogue.get('WMO305').berichtcode)")
-    assert _in_nieuw_proces(code, tmp_path) == "True False True True"
+    assert laatste_regel(code, tmp_path) == "True False True True"

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gateway.cli import main
-from tests.reference import REPO
-
-
-def _probe(code: str, tmp_path: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IWMO_")}
-    env |= {"PYTHONPATH": str(REPO), "IWMO_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
-                          cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.splitlines()[-1]
+from tests.nieuw_proces import laatste_regel
 
 
 def test_a_store_command_does_not_import_the_transport_or_the_web_parts(tmp_path: Path) -> None:
@@ -27,7 +15,7 @@ def test_a_store_command_does_not_import_the_transport_or_the_web_parts(tmp_path
     code = ("import sys\nfrom gateway.cli import main\ntry:\n    main(['keys', '--help'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.partition('.')[0] in ('httpx', 'fastapi', 'uvicorn', 'xmlschema')"
             " or m.startswith(('gateway.transport', 'gateway.api', 'gateway.admin'))))")
-    assert _probe(code, tmp_path) == "[]"
+    assert laatste_regel(code, tmp_path) == "[]"
 
 
 def test_help_and_a_mistyped_command_still_show_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,11 +40,11 @@ def test_serve_builds_without_the_garbage_collector_and_serves_with_it_after_one
             "app_module.create_app = create_app\nuvicorn.run = run\n"
             "code = main(['serve', '--port', '1'])\n"
             "print(code, gezien['bouw'], gezien['serve'], gezien['bevroren'], gc.isenabled())")
-    assert _probe(code, tmp_path) == "0 False True True True"
+    assert laatste_regel(code, tmp_path) == "0 False True True True"
 
 
 def test_serve_refused_at_start_leaves_the_garbage_collector_on(tmp_path: Path) -> None:
     code = ("import gc\nfrom gateway.cli import main\n"
             "code = main(['serve', '--host', '0.0.0.0'])\nprint(code, gc.isenabled())")
     env_code = "import os; os.environ['IWMO_DVS_ZONDER_SLEUTEL'] = 'true'\n" + code
-    assert _probe(env_code, tmp_path) == "2 True"
+    assert laatste_regel(env_code, tmp_path) == "2 True"
