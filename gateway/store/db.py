@@ -20,6 +20,8 @@ SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a database error's text never carries the statement's values (a message's bytes, a BSN in a
+    # key or fact), so a logged traceback cannot either.
     if is_sqlite(url):
         synchronous = os.environ.get("IWMO_SQLITE_SYNCHRONOUS", "NORMAL").upper()
         if synchronous not in SQLITE_SYNCHRONOUS:
@@ -27,7 +29,7 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -54,7 +56,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if schrijft else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 SCHRIJVEN = "iwmo_schrijven"

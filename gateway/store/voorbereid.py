@@ -49,7 +49,8 @@ def _als_sqlalchemy(dialect: Dialect, sql: str, parameters: Any) -> Iterator[Non
     try:
         yield
     except dialect.loaded_dbapi.Error as fout:
-        raise DBAPIError.instance(sql, parameters, fout, dialect.loaded_dbapi.Error, dialect=dialect) from fout
+        raise DBAPIError.instance(sql, parameters, fout, dialect.loaded_dbapi.Error, dialect=dialect,
+                                  hide_parameters=True) from fout  # its text never carries a message's values
 
 
 class _Plaats:

@@ -126,3 +126,16 @@ def test_a_drivers_error_arrives_as_sqlalchemy_raises_it(sessions: sessionmaker[
     with sessions() as session, session.begin(), pytest.raises(IntegrityError) as fout:
         invoegen.voer_uit(session, [{**_BERICHT, "id": "eenmaal"}])
     assert "eenmaal" in str(fout.value.params)
+    # the text (what a logged traceback shows) lists no parameters (PostgreSQL's own DETAIL names the key)
+    assert _BERICHT["sha256"] not in str(fout.value) and "hidden" in str(fout.value)
+
+
+def test_an_error_of_sqlalchemys_own_statements_names_no_values(sessions: sessionmaker[Session]) -> None:
+    """A traceback in the log must not carry a message's bytes or a BSN from a statement's parameters."""
+    from sqlalchemy.exc import IntegrityError
+
+    with sessions() as session, session.begin():
+        session.execute(insert(Bericht.__table__), [{**_BERICHT, "id": "dubbel"}])
+    with sessions() as session, session.begin(), pytest.raises(IntegrityError) as fout:
+        session.execute(insert(Bericht.__table__), [{**_BERICHT, "id": "dubbel"}])
+    assert _BERICHT["sha256"] not in str(fout.value) and "hidden" in str(fout.value)
