@@ -78,6 +78,16 @@ def gebeurtenis(session: Session, rij: dict[str, Any]) -> bool:
     return True
 
 
+def sleutelrijen(row: Bericht) -> list[dict[str, Any]]:
+    """The key rows of a message row made by `new_row` (its `nieuwe_sleutels`), as they are inserted."""
+    return [{"bericht_id": row.id, "kind": k, "value": v} for k, v in (getattr(row, "nieuwe_sleutels", None) or ())]
+
+
+def schrijf_sleutels(session: Session, rijen: list[dict[str, Any]]) -> None:
+    """Insert key rows (their messages must be written already): one statement, on the driver's cursor."""
+    _INSERT_SLEUTEL.voer_uit(session, rijen)
+
+
 def schrijf_uit(session: Session, *, behalve: Bericht | None = None) -> None:
     """Insert what the bundle holds (all but `behalve`, a row still being decided) and let the session treat
     the message rows as loaded ones."""
@@ -90,9 +100,7 @@ def schrijf_uit(session: Session, *, behalve: Bericht | None = None) -> None:
     b.berichten = [r for r in b.berichten if r is behalve]
     if rijen:
         _INSERT_BERICHT.voer_uit(session, [{k: getattr(r, k) for k in _BERICHT_KOLOMMEN} for r in rijen])
-        sleutels = [{"bericht_id": r.id, "kind": k, "value": v} for r in rijen for k, v in (getattr(r, "nieuwe_sleutels", None) or ())]
-        if sleutels:
-            _INSERT_SLEUTEL.voer_uit(session, sleutels)
+        schrijf_sleutels(session, [k for r in rijen for k in sleutelrijen(r)])
         gevonden = [f for r in rijen for f in b.bevindingen.pop(r.id, ())]
         if gevonden:
             _INSERT_BEVINDING.voer_uit(session, gevonden)

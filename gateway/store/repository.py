@@ -16,14 +16,14 @@ import re
 import uuid
 
 from lxml import etree
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from gateway.standard import catalogue
 from gateway.store import audit, bundel
 from gateway.store.keys import Kop, extract, partijen
 from gateway.store.lifecycle import Status, transition
-from gateway.store.models import Bericht, BerichtSleutel, utcnow
+from gateway.store.models import Bericht, utcnow
 from gateway.validation.findings import Finding
 
 # What is kept of a body that is no iWmo message: enough for a person to see what arrived, never 20 MB a time.
@@ -70,10 +70,8 @@ def add_row(session: Session, row: Bericht) -> None:
     if bundel.voeg_toe(session, row):
         return
     session.add(row)
-    sleutels = getattr(row, "nieuwe_sleutels", None)
-    if sleutels:
-        session.info.setdefault(_TE_SCHRIJVEN, []).extend(
-            {"bericht_id": row.id, "kind": k, "value": v} for k, v in sleutels)
+    if sleutels := bundel.sleutelrijen(row):
+        session.info.setdefault(_TE_SCHRIJVEN, []).extend(sleutels)
 
 
 def sleutel(row: Bericht, kind: str) -> str | None:
@@ -88,7 +86,7 @@ def sleutel(row: Bericht, kind: str) -> str | None:
 def _schrijf_sleutels(session: Session, _context: object) -> None:
     rijen = session.info.pop(_TE_SCHRIJVEN, None)
     if rijen:
-        session.connection().execute(insert(BerichtSleutel.__table__), rijen)
+        bundel.schrijf_sleutels(session, rijen)
 
 
 @event.listens_for(Session, "after_soft_rollback")
